@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+// fcollapse: numerical checks of the theory of "Feature Collapse" (Laurent, von Brecht, Bresson, ICLR 2024).
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+let fast = strict
+
+let package = Package(
+    name: "fcollapse",
+    products: [
+        .executable(name: "fcollapse", targets: ["FCollapseCLI"]),
+        .executable(name: "fcollapse-bench", targets: ["FCollapseBench"]),
+        .library(name: "TaskModel", targets: ["TaskModel"]),
+        .library(name: "ExperimentSpec", targets: ["ExperimentSpec"]),
+        .library(name: "LimitTheory", targets: ["LimitTheory"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Comparison", targets: ["Comparison"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // Internal C shim: GSL headers (whose gsl_cblas.h also declares the CBLAS API) linked
+        // against OpenBLAS, which is listed first so that its cblas_* symbols win over libgslcblas.
+        .target(
+            name: "CGSLBridge",
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("gsl"), .linkedLibrary("m")]
+        ),
+        .target(name: "GSLBridge", dependencies: ["CGSLBridge"], swiftSettings: fast),
+        .target(name: "ArrayIO", swiftSettings: strict),
+        .target(name: "TaskModel", dependencies: ["GSLBridge"], swiftSettings: fast),
+        .target(name: "ExperimentSpec", dependencies: ["TaskModel", "GSLBridge"], swiftSettings: strict),
+        .target(name: "LimitTheory", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO"], swiftSettings: fast),
+        .target(
+            name: "Comparison",
+            dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "LimitTheory", "Training"],
+            swiftSettings: fast
+        ),
+        .executableTarget(
+            name: "FCollapseCLI",
+            dependencies: [
+                "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "LimitTheory", "Training", "Comparison",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "FCollapseBench",
+            dependencies: [
+                "GSLBridge", "TaskModel", "ExperimentSpec", "LimitTheory", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "GSLBridgeTests", dependencies: ["GSLBridge"], swiftSettings: strict),
+        .testTarget(name: "TaskModelTests", dependencies: ["TaskModel", "GSLBridge"], swiftSettings: strict),
+        .testTarget(name: "ExperimentSpecTests", dependencies: ["ExperimentSpec", "TaskModel", "ArrayIO"], swiftSettings: strict),
+        .testTarget(
+            name: "LimitTheoryTests",
+            dependencies: ["LimitTheory", "ExperimentSpec", "TaskModel", "GSLBridge"], swiftSettings: strict),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"], swiftSettings: strict),
+        .testTarget(
+            name: "ComparisonTests",
+            dependencies: ["Comparison", "LimitTheory", "Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PropertyTests",
+            dependencies: [
+                "LimitTheory", "Training", "Comparison", "ExperimentSpec", "TaskModel", "GSLBridge",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Comparison module: see README.md.

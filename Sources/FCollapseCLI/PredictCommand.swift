@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "(not built yet)")
+    func run() throws { throw ValidationError("'predict' is not built yet") }
+}

@@ -1,0 +1,1 @@
+// The LimitTheory module: see README.md.
