@@ -67,6 +67,8 @@ let package = Package(
             name: "ComparisonTests",
             dependencies: ["Comparison", "LimitTheory", "Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"],
             swiftSettings: strict),
+        // Runs the built `fcollapse` binary (a sibling of the test bundle) as a user would.
+        .testTarget(name: "CLITests", dependencies: ["ArrayIO"], swiftSettings: strict),
         .testTarget(
             name: "PropertyTests",
             dependencies: [

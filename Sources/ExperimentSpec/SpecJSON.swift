@@ -289,6 +289,13 @@ func nearest(_ key: String, in names: [String]) -> String? {
         return prev[b.count]
     }
     let k = Array(key.lowercased())
+    // A key that extends or abbreviates a known one ("lrate" for "lr", "epochs" for "num_epochs").
+    let low = key.lowercased()
+    if let p = names.filter({ $0.count >= 2 && (low.hasPrefix($0.lowercased()) || low.hasSuffix($0.lowercased())
+                                 || $0.lowercased().hasSuffix(low) || $0.lowercased().hasPrefix(low)) && low.count >= 2 })
+        .max(by: { $0.count < $1.count }) {
+        return p
+    }
     let scored = names.map { ($0, lev(k, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
     guard let (name, dist) = scored, dist <= max(2, key.count / 3) else { return nil }
     return name
