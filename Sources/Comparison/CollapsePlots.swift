@@ -38,7 +38,7 @@ public enum CollapsePlots {
     /// predicted ρ_β (red curve), against the rank β + 1 (log axis by default, as for Zipf frequencies).
     /// `norms` is n_c x s_c as returned by ``NormLaw/norms(_:layout:)``.
     public static func normLaw(norms: Matrix, predicted rho: [Double]?, xScale: SVGPlot.Scale = .log,
-                               title: String = "Norm law", yLabel: String = "‖w_{α,β}‖") -> SVGPlot {
+                               title: String = "Norm law", yLabel: String = "word-vector norm ‖w_αβ‖") -> SVGPlot {
         var series: [SVGPlot.Series] = []
         for a in 0..<norms.rows {
             series.append(.init(name: "concept \(a)", points: (0..<norms.cols).map { PlotPoint(x: Double($0 + 1), y: norms[a, $0]) },

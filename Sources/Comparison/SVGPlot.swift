@@ -149,8 +149,10 @@ public struct SVGPlot: Sendable {
 
     /// The complete SVG document.
     public func render() -> String {
-        let W = width, H = height
-        let left = Self.marginLeft, right = W - Self.legendWidth, top = Self.marginTop, bottom = H - Self.marginBottom
+        // `width` leaves legendWidth for the legend; longer series names widen the picture, not squeeze the plot.
+        let longest = Double(series.map(\.name.count).max() ?? 0)
+        let left = Self.marginLeft, right = width - Self.legendWidth, top = Self.marginTop, bottom = height - Self.marginBottom
+        let W = max(width, right + 56 + 7.4 * longest), H = height
         var xs: [Double] = [], ys: [Double] = []
         for s in series {
             for p in s.points where p.x.isFinite && p.y.isFinite {

@@ -77,3 +77,44 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         #expect(SVGChecker.parse(empty.render()).ok)
     }
 }
+
+@Suite struct SVGFileTests {
+    /// Writes the four kinds of figure atomically, into $FC_PLOT_DIR when set (to look at them), else into a
+    /// temporary folder that is removed afterwards.
+    @Test func plotsAreWrittenAtomically() throws {
+        let keep = ProcessInfo.processInfo.environment["FC_PLOT_DIR"]
+        let dir = keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("fc-plots-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
+
+        let layout = try ConceptLayout(concepts: 3, wordsPerConcept: 100)
+        let f = Fixtures.simplex(concepts: 3, dimension: 10)
+        // Zipf-like type II with noise: norms fall with rank, directions slightly spread.
+        let rho = (0..<100).map { 1.5 - 0.25 * log(Double($0 + 1)) }
+        let w = Fixtures.plus(Fixtures.words(f, rho: rho), Fixtures.gaussian(rows: 300, cols: 10, seed: 1, scale: 0.03))
+        let z = LatentVariables.random(concepts: 3, length: 5, count: 200, seed: 2)
+        let u = Fixtures.plus(Fixtures.classifier(f, latents: z, b: 0.3), Fixtures.gaussian(rows: 200, cols: 50, seed: 3, scale: 0.02))
+        // Noisy power laws over six decades, with visible error bars.
+        let rng = RandomGenerator(seed: 4)
+        let noisy = [("type-I", -2.0), ("layernorm", -1.0)].flatMap { regime, p in
+            ConvergenceTableTests.sizes.flatMap { n in (0..<5 as Range<UInt64>).map { seed in
+                ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: ["m": 30 * pow(Double(n), p) * exp(0.4 * rng.gaussian())])
+            } }
+        }
+        let files = [
+            ("words-pca.svg", CollapsePlots.wordPCA(try PCA.compute(w), layout: layout)),
+            ("blocks-pca.svg", CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 5), latents: z)),
+            ("norm-law.svg", CollapsePlots.normLaw(norms: try NormLaw.norms(w, layout: layout), predicted: rho)),
+            ("convergence.svg", CollapsePlots.convergence(table: try ConvergenceTable.build(cells: ConvergenceTableTests.cells()), metric: "nc1_ratio")),
+            ("convergence-noisy.svg", CollapsePlots.convergence(table: try ConvergenceTable.build(cells: noisy), metric: "m")),
+        ]
+        for (name, plot) in files {
+            let path = URL(fileURLWithPath: dir).appendingPathComponent(name).path
+            try plot.write(to: path)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text == plot.render())
+            #expect(SVGChecker.parse(text).ok)
+        }
+        // No temporary file left beside the plots.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.hasPrefix(".") })
+    }
+}
