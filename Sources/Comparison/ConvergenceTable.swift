@@ -30,6 +30,11 @@ public struct ConvergenceCell: Codable, Sendable, Equatable {
         self.regime = regime; self.nspl = nspl; self.seed = seed; self.metrics = metrics; self.info = info
     }
 
+    /// A cell holding the scalar metrics of a trained network (``CollapseMetrics/scalars``).
+    public init(regime: String, nspl: Int, seed: UInt64, metrics: CollapseMetrics, info: [String: String] = [:]) {
+        self.init(regime: regime, nspl: nspl, seed: seed, metrics: metrics.scalars, info: info)
+    }
+
     public var key: Key { Key(regime: regime, nspl: nspl, seed: seed) }
 
     /// `cell-<regime>-nspl<n>-seed<s>.json`, the regime reduced to [A-Za-z0-9._+-].

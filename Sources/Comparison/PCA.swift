@@ -22,7 +22,7 @@ public struct PCA: Sendable, Equatable, Codable {
         guard m.rows >= 1, m.cols >= 1 else { throw ComparisonError(field: "PCA input", rule: "must have at least one row and one column") }
         guard m.data.allSatisfy(\.isFinite) else { throw ComparisonError(field: "PCA input", rule: "must be finite") }
         let c = Vectors.subtractingFromRows(m, Vectors.columnMeans(m))
-        let (_, s, v) = try LinearAlgebra.svd(c)
+        let (s, v) = try LinearAlgebra.singularValuesAndRightVectors(c)
         var coords: [[Double]] = []
         for k in 0..<min(2, v.cols) {
             var axis = (0..<v.rows).map { v[$0, k] }

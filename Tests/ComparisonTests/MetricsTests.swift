@@ -177,3 +177,36 @@ import Testing
         #expect(try dec.decode(CollapseMetrics.self, from: data) == m)
     }
 }
+
+@Suite struct TallSVDTests {
+    @Test func qrRouteMatchesTheFullSVD() throws {
+        let a = Fixtures.gaussian(rows: 300, cols: 10, seed: 12)
+        let full = try LinearAlgebra.svd(a)
+        let fast = try LinearAlgebra.singularValuesAndRightVectors(a)
+        for (x, y) in zip(full.s, fast.s) { #expect(abs(x - y) < 1e-12 * full.s[0]) }  // both backward stable
+        // Right singular vectors agree up to sign (distinct singular values of a Gaussian matrix).
+        for k in 0..<10 {
+            let dot = (0..<10).reduce(0.0) { $0 + full.v[$1, k] * fast.v[$1, k] }
+            #expect(abs(abs(dot) - 1) < 1e-9)
+        }
+    }
+}
+
+@Suite struct WordFeaturesTests {
+    @Test func layerNormCentresAndFollowsTheNormFormula() throws {
+        let w = Fixtures.gaussian(rows: 8, cols: 5, seed: 21, scale: 0.3)
+        let eps = 1e-2
+        let f = try WordFeatures.layerNorm(w, epsilon: eps)
+        for i in 0..<w.rows {
+            let row = Array(w.row(i)), mean = row.reduce(0, +) / 5
+            let r = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }.squareRoot()
+            let expected = 5.0.squareRoot() * r / (r * r + 5 * eps).squareRoot()  // SPEC §2: s(r)
+            let got = Array(f.row(i))
+            // Plain double arithmetic on O(1) numbers: 1e-12.
+            #expect(abs(got.reduce(0, +)) < 1e-12)
+            #expect(abs(got.reduce(0) { $0 + $1 * $1 }.squareRoot() - expected) < 1e-12)
+        }
+        #expect(try WordFeatures.features(w, layerNorm: false, epsilon: eps) == w)
+        #expect(throws: ComparisonError.self) { try WordFeatures.layerNorm(w, epsilon: -1) }
+    }
+}
