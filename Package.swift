@@ -3,7 +3,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-let fast = strict
+let docs = ["README.md"]
 
 let package = Package(
     name: "fcollapse",
@@ -27,16 +27,20 @@ let package = Package(
             name: "CGSLBridge",
             linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("gsl"), .linkedLibrary("m")]
         ),
-        .target(name: "GSLBridge", dependencies: ["CGSLBridge"], swiftSettings: fast),
-        .target(name: "ArrayIO", swiftSettings: strict),
-        .target(name: "TaskModel", dependencies: ["GSLBridge"], swiftSettings: fast),
-        .target(name: "ExperimentSpec", dependencies: ["TaskModel", "GSLBridge"], swiftSettings: strict),
-        .target(name: "LimitTheory", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec"], swiftSettings: fast),
-        .target(name: "Training", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO"], swiftSettings: fast),
+        .target(name: "GSLBridge", dependencies: ["CGSLBridge"], exclude: docs, swiftSettings: strict),
+        .target(name: "ArrayIO", exclude: docs, swiftSettings: strict),
+        .target(name: "TaskModel", dependencies: ["GSLBridge"], exclude: docs, swiftSettings: strict),
+        .target(name: "ExperimentSpec", dependencies: ["TaskModel", "GSLBridge"], exclude: docs, swiftSettings: strict),
+        .target(
+            name: "LimitTheory", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec"], exclude: docs,
+            swiftSettings: strict),
+        .target(
+            name: "Training", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO"], exclude: docs,
+            swiftSettings: strict),
         .target(
             name: "Comparison",
             dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "LimitTheory", "Training"],
-            swiftSettings: fast
+            exclude: docs, swiftSettings: strict
         ),
         .executableTarget(
             name: "FCollapseCLI",
@@ -44,7 +48,7 @@ let package = Package(
                 "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "LimitTheory", "Training", "Comparison",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict
+            exclude: docs, swiftSettings: strict
         ),
         .executableTarget(
             name: "FCollapseBench",
@@ -52,7 +56,7 @@ let package = Package(
                 "GSLBridge", "TaskModel", "ExperimentSpec", "LimitTheory", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict
+            exclude: docs, swiftSettings: strict
         ),
         .testTarget(name: "GSLBridgeTests", dependencies: ["GSLBridge"], swiftSettings: strict),
         .testTarget(name: "TaskModelTests", dependencies: ["TaskModel", "GSLBridge"], swiftSettings: strict),
