@@ -3,7 +3,7 @@ import TaskModel
 
 /// What the limit theory predicts, as far as the metrics need it. Every field is optional: a metric
 /// whose prediction is missing is reported without its deviation.
-public struct Prediction: Sendable, Equatable {
+public struct PredictedConfiguration: Sendable, Equatable {
     /// n_c x n_c cosines between (centred) concept means.
     public var conceptCosines: Matrix?
     /// n_c x n_c Gram matrix of the (centred) concept means.
@@ -32,17 +32,17 @@ public struct Prediction: Sendable, Equatable {
 
     /// The full-latent-space prediction that needs no configuration: simplex cosines −1/(n_c − 1) and
     /// perfect self-duality.
-    public static func fullLatentSpace(concepts nc: Int, objective: Double? = nil, rho: [Double]? = nil) -> Prediction {
-        Prediction(conceptCosines: ConceptGeometry.simplexCosines(concepts: nc), rho: rho, selfDualityMean: 1, objective: objective)
+    public static func fullLatentSpace(concepts nc: Int, objective: Double? = nil, rho: [Double]? = nil) -> PredictedConfiguration {
+        PredictedConfiguration(conceptCosines: ConceptGeometry.simplexCosines(concepts: nc), rho: rho, selfDualityMean: 1, objective: objective)
     }
 
     /// A prediction from a predicted configuration (W* after ψ, optionally U*): cosines, Gram and
     /// self-duality are computed from it with the same conventions as the measured ones.
     public static func configuration(words: Matrix, classifier: Matrix? = nil, latents: LatentVariables? = nil,
                                      layout: ConceptLayout, centring: MeanCentring = .globalMean,
-                                     rho: [Double]? = nil, objective: Double? = nil) throws -> Prediction {
+                                     rho: [Double]? = nil, objective: Double? = nil) throws -> PredictedConfiguration {
         let means = try ConceptMeans.compute(words, layout: layout, centring: centring)
-        var p = Prediction(conceptCosines: ConceptGeometry.cosines(means), gram: ConceptGeometry.gram(means), rho: rho,
+        var p = PredictedConfiguration(conceptCosines: ConceptGeometry.cosines(means), gram: ConceptGeometry.gram(means), rho: rho,
                            words: words, classifier: classifier, objective: objective)
         if let classifier, let latents {
             p.selfDualityMean = try SelfDuality.compute(words: words, classifier: classifier, latents: latents,
@@ -104,12 +104,12 @@ public struct CollapseMetrics: Codable, Sendable, Equatable {
     /// (NC1 does not depend on it); the direction residual and norm law use the raw vectors.
     public static func compute(words w: Matrix, classifier u: Matrix, latents: LatentVariables,
                                concepts nc: Int, wordsPerConcept sc: Int, layerNorm: Bool,
-                               objective: Double? = nil, predicted: Prediction? = nil,
+                               objective: Double? = nil, predicted: PredictedConfiguration? = nil,
                                centring: MeanCentring = .globalMean) throws -> CollapseMetrics {
         let layout = try ConceptLayout(concepts: nc, wordsPerConcept: sc)
         try layout.validate(words: w)
         try ClassifierBlocks.validate(u, latents: latents, dimension: w.cols, concepts: nc)
-        let p = predicted ?? Prediction()
+        let p = predicted ?? PredictedConfiguration()
         let nc1 = try WithinConceptVariability.compute(w, layout: layout)
         let nc2 = try ConceptGeometry.compute(w, layout: layout, centring: centring,
                                               predictedCosines: p.conceptCosines, predictedGram: p.gram)

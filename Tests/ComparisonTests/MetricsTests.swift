@@ -156,7 +156,7 @@ import Testing
         let rho = [2.0, 1.5, 1.2, 1.1, 1.0]
         let wStar = Fixtures.words(f, rho: rho), uStar = Fixtures.classifier(f, latents: Self.latents, b: 0.3)
         let layout = try ConceptLayout(concepts: Self.nc, wordsPerConcept: Self.sc)
-        let pred = try Prediction.configuration(words: wStar, classifier: uStar, latents: Self.latents, layout: layout,
+        let pred = try PredictedConfiguration.configuration(words: wStar, classifier: uStar, latents: Self.latents, layout: layout,
                                                 rho: rho, objective: 0.5)
         let q = try Fixtures.rotation(dimension: Self.d, seed: 4)
         let m = try CollapseMetrics.compute(words: wStar * q, classifier: ClassifierBlocks.classifier(
