@@ -12,7 +12,7 @@ struct FCollapse: AsyncParsableCommand {
             """,
         subcommands: [
             ReportCommand.self, SpecCommand.self, SampleCommand.self, PredictCommand.self, VerifyCommand.self,
-            TrainCommand.self,
+            TrainCommand.self, CompareCommand.self, ConvergeCommand.self, MergeCommand.self,
         ]
     )
 }
