@@ -29,6 +29,7 @@ let package = Package(
         ),
         .target(name: "GSLBridge", dependencies: ["CGSLBridge"], swiftSettings: fast),
         .target(name: "ArrayIO", swiftSettings: strict),
+        .target(name: "Notebooks", dependencies: ["ArrayIO"], swiftSettings: strict),
         .target(name: "TaskModel", dependencies: ["GSLBridge"], swiftSettings: fast),
         .target(name: "ExperimentSpec", dependencies: ["TaskModel", "GSLBridge"], swiftSettings: strict),
         .target(name: "LimitTheory", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec"], swiftSettings: fast),
@@ -42,6 +43,7 @@ let package = Package(
             name: "FCollapseCLI",
             dependencies: [
                 "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "LimitTheory", "Training", "Comparison",
+                "Notebooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -67,6 +69,7 @@ let package = Package(
             name: "ComparisonTests",
             dependencies: ["Comparison", "LimitTheory", "Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"],
             swiftSettings: strict),
+        .testTarget(name: "NotebooksTests", dependencies: ["Notebooks", "ArrayIO"], swiftSettings: strict),
         .testTarget(
             name: "PropertyTests",
             dependencies: [
