@@ -220,12 +220,14 @@ public enum AssertionParser {
         mutating func relation() throws(AssertionSyntaxError) -> Expression {
             if isWord("contains") {
                 advance()
-                return .contains(nil, try checkedPattern(try sum()))
+                let column = current.column
+                return .contains(nil, try Parser.checkedPattern(try sum(), at: column))
             }
             let first = try sum()
             if isWord("contains") {
                 advance()
-                return .contains(first, try checkedPattern(try sum()))
+                let column = current.column
+                return .contains(first, try Parser.checkedPattern(try sum(), at: column))
             }
             var xs = [first]
             var ops: [Expression.Comparison] = []
@@ -237,11 +239,12 @@ public enum AssertionParser {
             return ops.isEmpty ? first : .comparison(xs, ops)
         }
 
-        /// Compiles a literal regular expression now, so that a bad pattern is a parse error.
-        func checkedPattern(_ e: Expression) throws(AssertionSyntaxError) -> Expression {
+        /// Compiles a literal regular expression now, so that a bad pattern is a parse error at the
+        /// pattern's column.
+        static func checkedPattern(_ e: Expression, at column: Int) throws(AssertionSyntaxError) -> Expression {
             if case .literal(.string(let p)) = e {
                 do { _ = try NSRegularExpression(pattern: p, options: [.anchorsMatchLines]) } catch {
-                    throw AssertionSyntaxError(column: tokens[max(pos - 1, 0)].column, message: "invalid regular expression \"\(p)\"")
+                    throw AssertionSyntaxError(column: column, message: "invalid regular expression \"\(p)\"")
                 }
             }
             return e
@@ -309,9 +312,11 @@ public enum AssertionParser {
                     advance()
                     try expect("(", "after the function name `\(w)`")
                     var args: [Expression] = []
+                    var columns: [Int] = []
                     if !isSymbol(")") {
+                        columns.append(current.column)
                         args.append(try expression())
-                        while isSymbol(",") { advance(); args.append(try expression()) }
+                        while isSymbol(",") { advance(); columns.append(current.column); args.append(try expression()) }
                     }
                     let close = current.column
                     try expect(")", "to close the arguments of `\(w)`")
@@ -319,7 +324,9 @@ public enum AssertionParser {
                         let want = arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)"
                         throw AssertionSyntaxError(column: t.column, message: "`\(w)` takes \(want) argument(s), got \(args.count) (closing at column \(close))")
                     }
-                    if w == "capture" || w == "count", let last = args.last { args[args.count - 1] = try checkedPattern(last) }
+                    if w == "capture" || w == "count", let last = args.last {
+                        args[args.count - 1] = try Parser.checkedPattern(last, at: columns[columns.count - 1])
+                    }
                     return .call(w, args)
                 }
                 if AssertionParser.reserved.contains(w) { throw fail("expected an expression, found `\(w)`") }
