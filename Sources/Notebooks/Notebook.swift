@@ -36,9 +36,14 @@ public struct CommandCell: Sendable {
     public internal(set) var assertions: [Assertion] = []
 
     /// The script's first line, shortened, for progress and messages.
-    public var summary: String {
-        let first = script.split(separator: "\n").first.map(String.init) ?? ""
-        let more = script.contains("\n") ? " ..." : ""
+    public var summary: String { CommandCell.summary(of: script) }
+
+    /// The first line of a script that is not `set ...`, a comment or blank, shortened to 100
+    /// characters, with " ..." when the script has more lines.
+    public static func summary(of script: String) -> String {
+        let lines = script.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let first = lines.first { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("set ") } ?? lines.first ?? ""
+        let more = lines.count > 1 ? " ..." : ""
         return first.count > 100 ? first.prefix(97) + "..." : first + more
     }
 }

@@ -110,10 +110,10 @@ public enum NotebookRunner {
                 continue
             }
             let command = nb.config.command(cell.script, quick: options.quick)
-            let shown = command.split(separator: "\n").first.map(String.init) ?? ""
-            progress("\(tag): \(shown)\(command.contains("\n") ? " ..." : "")")
+            progress("\(tag): \(CommandCell.summary(of: command))")
             let timeout = cell.options.timeout ?? nb.config.timeout
-            let r = try ShellCommand.run(command, in: workdir.path, environment: env, timeout: timeout)
+            let r = masked(try ShellCommand.run(command, in: workdir.path, environment: env, timeout: timeout),
+                           paths: [scratch.resolvingSymlinksInPath().path, scratch.path])
 
             var failures: [CellFailure] = []
             let active = cell.assertions.filter { $0.applies(quick: options.quick) }
@@ -156,5 +156,18 @@ public enum NotebookRunner {
         }
         let duration = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return NotebookRun(path: nb.path, cells: runs, rewritten: rewritten, duration: duration)
+    }
+
+    /// The result with the scratch folder's path written as `$NOTEBOOK_TMP`, so that stored outputs
+    /// do not change from run to run (the assertions see the same text).
+    static func masked(_ r: ShellCommand.Result, paths: [String]) -> ShellCommand.Result {
+        func mask(_ s: String) -> String {
+            var t = s
+            for p in Set(paths) where !p.isEmpty { t = t.replacingOccurrences(of: p, with: "$NOTEBOOK_TMP") }
+            return t
+        }
+        let o = r.output
+        return ShellCommand.Result(output: CellOutput(exitCode: o.exitCode, output: mask(o.output), stdout: mask(o.stdout), stderr: mask(o.stderr)),
+                                   timedOut: r.timedOut, duration: r.duration)
     }
 }

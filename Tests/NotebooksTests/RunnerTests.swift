@@ -260,6 +260,14 @@ import Testing
         #expect(second.contains("quick=0"))
     }
 
+    @Test func theScratchFolderIsStoredAsItsVariableSoOutputsStayTheSame() throws {
+        let path = try write("```sh\necho \"wrote $NOTEBOOK_TMP/a.json\" >&2\n```\n\n```assert\nstderr contains \"^wrote \\$NOTEBOOK_TMP/a.json$\"\n```\n")
+        let first = try run(path, RunOptions(rewrite: true))
+        #expect(first.failures.isEmpty, "\(first.failures)")
+        #expect(try Notebook.load(path: path).cells[0].output?.text == "wrote $NOTEBOOK_TMP/a.json")
+        #expect(!(try run(path, RunOptions(rewrite: true))).rewritten)
+    }
+
     @Test func standardOutputAndErrorAreCapturedSeparatelyAndTogether() throws {
         let r = try ShellCommand.run("echo '{\"a\": 1}'; echo warn >&2; echo tail", in: "/", environment: ["PATH": "/usr/bin:/bin"], timeout: 30)
         #expect(r.output.exitCode == 0 && !r.timedOut)
