@@ -73,34 +73,49 @@ public indirect enum Expression: Sendable {
     case length(Expression)
     case call(String, [Expression])
 
-    /// The expression written back in the notebook's syntax.
+    /// The expression written back in the notebook's syntax, with parentheses only where needed.
     public var rendered: String {
         switch self {
+        case .literal(.string(let t)): return "\"" + t.replacingOccurrences(of: "\"", with: "\\\"") + "\""
         case .literal(let v): return v.brief
         case .list(let xs): return "[" + xs.map(\.rendered).joined(separator: ", ") + "]"
         case .path(let cs): return Expression.render(path: cs)
         case .variable(let v): return v.rawValue
-        case .negate(let x): return "-" + x.renderedOperand
-        case .arithmetic(let op, let a, let b): return "\(a.renderedOperand) \(op.rawValue) \(b.renderedOperand)"
+        case .negate(let x): return "-" + x.rendered(above: precedence)
+        case .arithmetic(let op, let a, let b):
+            // Left-associative: the right operand needs a strictly higher precedence.
+            return "\(a.rendered(above: precedence - 1)) \(op.rawValue) \(b.rendered(above: precedence))"
         case .comparison(let xs, let ops):
-            var s = xs[0].renderedOperand
-            for (k, op) in ops.enumerated() { s += " \(op.rawValue) \(xs[k + 1].renderedOperand)" }
+            var s = xs[0].rendered(above: precedence)
+            for (k, op) in ops.enumerated() { s += " \(op.rawValue) \(xs[k + 1].rendered(above: precedence))" }
             return s
         case .contains(let subject, let pattern):
-            return (subject.map { $0.renderedOperand + " " } ?? "") + "contains " + pattern.renderedOperand
-        case .not(let x): return "not " + x.renderedOperand
-        case .and(let xs): return xs.map(\.renderedOperand).joined(separator: " and ")
-        case .or(let xs): return xs.map(\.renderedOperand).joined(separator: " or ")
-        case .length(let x): return x.renderedOperand + " length"
+            return (subject.map { $0.rendered(above: precedence) + " " } ?? "") + "contains " + pattern.rendered(above: precedence)
+        case .not(let x): return "not " + x.rendered(above: precedence - 1)
+        case .and(let xs): return xs.map { $0.rendered(above: precedence) }.joined(separator: " and ")
+        case .or(let xs): return xs.map { $0.rendered(above: precedence) }.joined(separator: " or ")
+        case .length(let x): return x.rendered(above: precedence - 1) + " length"
         case .call(let f, let args): return f + "(" + args.map(\.rendered).joined(separator: ", ") + ")"
         }
     }
 
-    private var renderedOperand: String {
+    /// Binding strength, as in the grammar: or < and < not < relations < sums < products < unary < postfix.
+    private var precedence: Int {
         switch self {
-        case .literal, .list, .path, .variable, .call, .length: return rendered
-        default: return "(" + rendered + ")"
+        case .or: 1
+        case .and: 2
+        case .not: 3
+        case .comparison, .contains: 4
+        case .arithmetic(let op, _, _): op == .add || op == .subtract ? 5 : 6
+        case .negate: 7
+        case .length: 8
+        case .literal, .list, .path, .variable, .call: 9
         }
+    }
+
+    /// Rendered, in parentheses unless it binds more strongly than `level`.
+    private func rendered(above level: Int) -> String {
+        precedence > level ? rendered : "(" + rendered + ")"
     }
 
     static func render(path cs: [PathComponent]) -> String {

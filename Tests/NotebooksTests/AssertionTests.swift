@@ -127,10 +127,14 @@ import Testing
     }
 
     @Test func renderedExpressionsParseBackToTheSameText() throws {
+        // Written in the canonical form (no redundant parentheses, single spaces), each renders back
+        // to exactly its text.
         for text in ["abs($.objective - 0.528) < 0.01", "$.classes[0].latent length == 15", "not contains \"x\"",
-                     "$[\"a b\"][*].c == [1, 2]", "0.5 < $.x <= 1 or exit != 0"] {
-            let once = try AssertionParser.parse(text).rendered
-            #expect(try AssertionParser.parse(once).rendered == once, "\(text) -> \(once)")
+                     "$[\"a b\"][*].c == [1, 2]", "0.5 < $.x <= 1 or exit != 0", "$.a - ($.b - $.c) == $.a - $.b - $.c",
+                     "$.a / ($.b * 2) > -($.c + 1)", "not (exit == 0 and $.x) or $.y", "($.a or $.b) and not not $.c",
+                     "(-$.a) length == 1", "stdout contains \"(a|b)\" and $.t == true",
+                     "output contains \"say \\\"hi\\\" to a string longer than sixty characters, which messages shorten\""] {
+            #expect(try AssertionParser.parse(text).rendered == text)
         }
     }
 }
