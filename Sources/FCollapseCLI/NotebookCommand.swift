@@ -80,7 +80,7 @@ private func runNotebooks(_ common: NotebookCommand.Common, rewrite: Bool, maxOu
         throw ExitCode(2)
     }
     let options = RunOptions(quick: common.quick, rewrite: rewrite, failFast: common.failFast,
-                             maxOutputLines: maxOutputLines, executable: currentExecutable())
+                             maxOutputLines: maxOutputLines, executable: currentExecutable(), stopOnInterrupt: true)
     var failures: [CellFailure] = []
     var cells = 0
     let start = DispatchTime.now().uptimeNanoseconds

@@ -14,13 +14,18 @@ public struct RunOptions: Sendable {
     /// The `fcollapse` binary the cells should run: its folder goes first on PATH and its path is
     /// in $FCOLLAPSE.
     public var executable: String?
+    /// Ctrl-C (SIGINT, SIGTERM, SIGHUP) also stops the running cell's processes and ends this
+    /// process; for command-line use (see `ShellCommand.run`).
+    public var stopOnInterrupt: Bool
 
-    public init(quick: Bool = false, rewrite: Bool = false, failFast: Bool = false, maxOutputLines: Int? = nil, executable: String? = nil) {
+    public init(quick: Bool = false, rewrite: Bool = false, failFast: Bool = false, maxOutputLines: Int? = nil,
+                executable: String? = nil, stopOnInterrupt: Bool = false) {
         self.quick = quick
         self.rewrite = rewrite
         self.failFast = failFast
         self.maxOutputLines = maxOutputLines
         self.executable = executable
+        self.stopOnInterrupt = stopOnInterrupt
     }
 }
 
@@ -112,7 +117,8 @@ public enum NotebookRunner {
             let command = nb.config.command(cell.script, quick: options.quick)
             progress("\(tag): \(CommandCell.summary(of: command))")
             let timeout = cell.options.timeout ?? nb.config.timeout
-            let r = masked(try ShellCommand.run(command, in: workdir.path, environment: env, timeout: timeout),
+            let r = masked(try ShellCommand.run(command, in: workdir.path, environment: env, timeout: timeout,
+                                                  stopOnInterrupt: options.stopOnInterrupt),
                            paths: [scratch.resolvingSymlinksInPath().path, scratch.path])
 
             var failures: [CellFailure] = []

@@ -5,6 +5,12 @@ import Glibc
 import Darwin
 #endif
 
+/// A command that could not be started.
+public struct ShellError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
 /// Runs a shell script with /bin/sh -c in its own process group, standard input from /dev/null,
 /// capturing standard output and standard error (separately, and together in arrival order), and
 /// stopping the whole group (SIGTERM, then SIGKILL 3 s later) at the timeout.
@@ -19,15 +25,20 @@ public enum ShellCommand {
     /// The exit status reported when the timeout stopped the command.
     public static let timeoutStatus = -1
 
-    public static func run(_ script: String, in directory: String, environment: [String: String], timeout: Double) throws -> Result {
+    /// Runs `script` in `directory`. With `stopOnInterrupt`, SIGINT, SIGTERM or SIGHUP received
+    /// meanwhile stop the command's process group too (it does not see the terminal's Ctrl-C, being
+    /// in its own group) and then end this process with status 128 + signal: set it in a command-line
+    /// tool, not in a library or test run.
+    public static func run(_ script: String, in directory: String, environment: [String: String], timeout: Double,
+                           stopOnInterrupt: Bool = false) throws -> Result {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0 else { throw EvaluationError(message: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&outPipe) == 0 else { throw ShellError(message: "cannot create a pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&errPipe) == 0 else {
             close(outPipe[0]); close(outPipe[1])
-            throw EvaluationError(message: "cannot create a pipe: \(String(cString: strerror(errno)))")
+            throw ShellError(message: "cannot create a pipe: \(String(cString: strerror(errno)))")
         }
 
         #if canImport(Glibc)
@@ -70,7 +81,28 @@ public enum ShellCommand {
         close(outPipe[1]); close(errPipe[1])
         guard rc == 0 else {
             close(outPipe[0]); close(errPipe[0])
-            throw EvaluationError(message: "cannot start /bin/sh: \(String(cString: strerror(rc)))")
+            throw ShellError(message: "cannot start /bin/sh: \(String(cString: strerror(rc)))")
+        }
+
+        var interruptSources: [DispatchSourceSignal] = []
+        if stopOnInterrupt {
+            let child = pid
+            for sig in [SIGINT, SIGTERM, SIGHUP] {
+                signal(sig, SIG_IGN)
+                let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                src.setEventHandler {
+                    // Exit at once: waiting here would let the main thread start the next cell.
+                    kill(-child, SIGTERM)
+                    FileHandle.standardError.write(Data("\ninterrupted (signal \(sig)): stopped the running cell\n".utf8))
+                    _exit(128 + sig)
+                }
+                src.resume()
+                interruptSources.append(src)
+            }
+        }
+        defer {
+            for src in interruptSources { src.cancel() }
+            if stopOnInterrupt { for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) } }
         }
 
         var out = [UInt8](), err = [UInt8](), both = [UInt8]()

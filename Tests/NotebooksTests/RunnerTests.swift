@@ -4,11 +4,16 @@ import Testing
 
 /// Running notebooks: outputs rewritten in place, idempotence, failure reports, quick mode, limits.
 /// The cells use echo/printf/seq rather than fcollapse, so these tests do not need the binary.
-@Suite struct RunnerTests {
+@Suite final class RunnerTests {
+    /// Folders made by this test (each test gets its own instance), removed when it ends.
+    private var folders: [URL] = []
+    deinit { for f in folders { try? FileManager.default.removeItem(at: f) } }
+
     /// A fresh folder holding `name` with `text`; returns the notebook's path.
     func write(_ text: String, name: String = "nb.md") throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nbtest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        folders.append(dir)
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         return path
