@@ -26,14 +26,16 @@ enum FencedBlockScanner {
     static func scan(lines: [String], file: String) throws -> [FencedBlock] {
         var blocks: [FencedBlock] = []
         var i = 0
+        // A file with CRLF line ends: the carriage returns are not part of fences or cell text.
+        func clean(_ l: String) -> String { l.hasSuffix("\r") ? String(l.dropLast()) : l }
         while i < lines.count {
-            guard let open = openingFence(lines[i]) else { i += 1; continue }
+            guard let open = openingFence(clean(lines[i])) else { i += 1; continue }
             var content: [String] = []
             var j = i + 1
             var closed = false
             while j < lines.count {
-                if isClosingFence(lines[j], char: open.char, length: open.length) { closed = true; break }
-                content.append(lines[j])
+                if isClosingFence(clean(lines[j]), char: open.char, length: open.length) { closed = true; break }
+                content.append(clean(lines[j]))
                 j += 1
             }
             guard closed else {

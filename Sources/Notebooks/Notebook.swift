@@ -41,7 +41,7 @@ public struct CommandCell: Sendable {
     /// The first line of a script that is not `set ...`, a comment or blank, shortened to 100
     /// characters, with " ..." when the script has more lines.
     public static func summary(of script: String) -> String {
-        let lines = script.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = splitLines(script).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let first = lines.first { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("set ") } ?? lines.first ?? ""
         let more = lines.count > 1 ? " ..." : ""
         return first.count > 100 ? first.prefix(97) + "..." : first + more
@@ -61,6 +61,11 @@ public struct Notebook: Sendable {
     /// Reads and parses a notebook file.
     public static func load(path: String) throws -> Notebook {
         let data: Data
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw NotebookError(file: path, line: 0, message: "no such file")
+        }
+        guard !isDir.boolValue else { throw NotebookError(file: path, line: 0, message: "is a folder, not a notebook file") }
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw NotebookError(file: path, line: 0, message: "cannot read the notebook: \(error.localizedDescription)")
         }
@@ -73,7 +78,7 @@ public struct Notebook: Sendable {
     /// Parses notebook text; `path` names it in errors. Every assertion is parsed here, so a syntax
     /// error is reported before anything runs.
     public static func parse(_ text: String, path: String) throws -> Notebook {
-        let lines = text.components(separatedBy: "\n")
+        let lines = splitLines(text)
         let blocks = try FencedBlockScanner.scan(lines: lines, file: path)
         var config: NotebookConfig?
         var cells: [CommandCell] = []
@@ -81,7 +86,7 @@ public struct Notebook: Sendable {
 
         /// True when only blank lines separate the previous block from this one.
         func adjacent(_ b: FencedBlock) -> Bool {
-            previousEnd > 0 && lines[previousEnd..<(b.openLine - 1)].allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+            previousEnd > 0 && lines[previousEnd..<(b.openLine - 1)].allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         }
 
         var lastWasCommand = false
@@ -171,4 +176,10 @@ public struct Notebook: Sendable {
                                 message: "assertion syntax error: \(error.message)\n    \(raw)\n    \(String(repeating: " ", count: offset + error.column - 1))^")
         }
     }
+}
+
+/// The lines of a text, split at every "\n" (Swift's `Character` treats "\r\n" as one character,
+/// so the split is done on Unicode scalars); a "\r" before the "\n" stays at the end of its line.
+func splitLines(_ text: String) -> [String] {
+    text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
 }

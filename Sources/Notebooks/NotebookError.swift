@@ -4,6 +4,7 @@ import Foundation
 /// `file:line:column: message` like a compiler diagnostic.
 public struct NotebookError: Error, CustomStringConvertible, Sendable, Equatable {
     public let file: String
+    /// 1-based; 0 when the error concerns the whole file (it cannot be read).
     public let line: Int
     public let column: Int?
     public let message: String
@@ -16,6 +17,7 @@ public struct NotebookError: Error, CustomStringConvertible, Sendable, Equatable
     }
 
     public var description: String {
+        if line <= 0 { return "\(file): \(message)" }
         if let c = column { return "\(file):\(line):\(c): \(message)" }
         return "\(file):\(line): \(message)"
     }

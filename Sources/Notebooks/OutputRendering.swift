@@ -5,10 +5,10 @@ public enum OutputRendering {
     /// The output as lines: "\r\n" becomes "\n", a carriage return inside a line keeps only what
     /// follows it (as a terminal would show a progress line), trailing blank lines are dropped.
     public static func lines(of output: String) -> [String] {
-        var ls = output.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n").map { line -> String in
-            guard let r = line.range(of: "\r", options: .backwards) else { return line }
-            let tail = String(line[r.upperBound...])
-            return tail.isEmpty ? String(line[..<r.lowerBound].split(separator: "\r").last ?? "") : tail
+        var ls = splitLines(output).map { line -> String in
+            // Segments between carriage returns; a terminal shows the last non-empty one.
+            let parts = line.unicodeScalars.split(separator: "\r", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+            return parts.last(where: { !$0.isEmpty }) ?? ""
         }
         while let last = ls.last, last.trimmingCharacters(in: .whitespaces).isEmpty { ls.removeLast() }
         return ls

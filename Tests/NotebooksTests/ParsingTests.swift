@@ -87,6 +87,14 @@ import Testing
         #expect(arr.config.command("ab a", quick: true) == "xb x")
     }
 
+    @Test func crlfLineEndsAreAccepted() throws {
+        let nb = try Notebook.parse("```sh\r\necho hi\r\n```\r\n\r\n```output exit=0\r\nhi\r\n```\r\n```assert\r\ncontains \"hi\"\r\n```\r\n", path: "n.md")
+        try #require(nb.cells.count == 1)
+        #expect(nb.cells[0].script == "echo hi")
+        #expect(nb.cells[0].output?.text == "hi")
+        #expect(nb.cells[0].assertions.map(\.text) == ["contains \"hi\""])
+    }
+
     @Test func defaultsWithoutConfig() throws {
         let nb = try Notebook.parse("```sh\necho hi\n```\n", path: "n.md")
         #expect(nb.config == NotebookConfig())

@@ -273,6 +273,11 @@ import Testing
         #expect(!(try run(path, RunOptions(rewrite: true))).rewritten)
     }
 
+    @Test func storedLinesKeepTheLastStateOfCarriageReturnLinesAndDropTrailingBlanks() {
+        #expect(OutputRendering.lines(of: "a\r\nprogress 10%\rprogress 100%\ndone\r\n\n  \n") == ["a", "progress 100%", "done"])
+        #expect(OutputRendering.lines(of: "") == [])
+    }
+
     @Test func standardOutputAndErrorAreCapturedSeparatelyAndTogether() throws {
         let r = try ShellCommand.run("echo '{\"a\": 1}'; echo warn >&2; echo tail", in: "/", environment: ["PATH": "/usr/bin:/bin"], timeout: 30)
         #expect(r.output.exitCode == 0 && !r.timedOut)
