@@ -69,7 +69,7 @@ let package = Package(
             name: "ComparisonTests",
             dependencies: ["Comparison", "LimitTheory", "Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"],
             swiftSettings: strict),
-        .testTarget(name: "NotebooksTests", dependencies: ["Notebooks", "ArrayIO"], swiftSettings: strict),
+        .testTarget(name: "NotebooksTests", dependencies: ["Notebooks"], swiftSettings: strict),
         .testTarget(
             name: "PropertyTests",
             dependencies: [
