@@ -29,6 +29,7 @@ let package = Package(
         ),
         .target(name: "GSLBridge", dependencies: ["CGSLBridge"], exclude: docs, swiftSettings: strict),
         .target(name: "ArrayIO", exclude: docs, swiftSettings: strict),
+        .target(name: "Notebooks", dependencies: ["ArrayIO"], exclude: docs, swiftSettings: strict),
         .target(name: "TaskModel", dependencies: ["GSLBridge"], exclude: docs, swiftSettings: strict),
         .target(name: "ExperimentSpec", dependencies: ["TaskModel", "GSLBridge"], exclude: docs, swiftSettings: strict),
         .target(
@@ -46,6 +47,7 @@ let package = Package(
             name: "FCollapseCLI",
             dependencies: [
                 "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "LimitTheory", "Training", "Comparison",
+                "Notebooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: docs, swiftSettings: strict
@@ -73,6 +75,7 @@ let package = Package(
             swiftSettings: strict),
         // Runs the built `fcollapse` binary (a sibling of the test bundle) as a user would.
         .testTarget(name: "CLITests", dependencies: ["ArrayIO"], swiftSettings: strict),
+        .testTarget(name: "NotebooksTests", dependencies: ["Notebooks"], swiftSettings: strict),
         .testTarget(
             name: "PropertyTests",
             dependencies: [
