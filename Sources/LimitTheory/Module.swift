@@ -1,1 +1,0 @@
-// The LimitTheory module: see README.md.

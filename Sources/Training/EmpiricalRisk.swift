@@ -1,0 +1,282 @@
+import ExperimentSpec
+import Foundation
+import GSLBridge
+import TaskModel
+
+/// The exact empirical risk of SPEC 2 over a whole training set, in double precision:
+///
+///   R̂(W, U) = (1/N) Σ_i ℓ(y(x_i), k_i) + (λ_W/2)‖W‖² + (λ_U/2)‖U‖²,
+///
+/// with its gradient, for full-batch minimisation (gsl_multimin BFGS2). Variables: W (n_w·d) then U
+/// (K·L·d), row-major as in ``Parameters``.
+///
+/// How it is fast: y_j(x) = Σ_ℓ A_ℓ[x_ℓ, j] with A_ℓ = Ψ·U_ℓᵀ (n_w x K, one dgemm per position), so
+/// a sentence's logits are a sum of L gathered rows. The classes are cut into blocks of 16 and the
+/// tables A_ℓ are stored block by block, so that one block of all L tables stays in cache while all
+/// sentences stream past it. A first pass takes the log-sum-exp of every sentence (online over the
+/// blocks); a second recomputes the logits and adds the softmax residuals p − onehot, per position
+/// and word, into G_ℓ (n_w x K). Then ∇U_ℓ = G_ℓᵀ·Ψ and ∇Ψ = Σ_ℓ G_ℓ·U_ℓ (dgemm), and the LayerNorm
+/// backward gives ∇W. The blocks are shared among `threads` threads.
+public final class EmpiricalRisk: @unchecked Sendable {
+    public let nw: Int, d: Int, K: Int, L: Int
+    public let layerNorm: Bool
+    public let eps: Double
+    public let weightDecayW: Double, weightDecayU: Double
+    /// Number of training sentences N.
+    public let count: Int
+    public let threads: Int
+
+    static let kb = 16
+    let nb: Int
+    let words: [UInt16]
+    let labels: [Int32]
+
+    var psi: [Double], invStd: [Double], dpsi: [Double]
+    var table: [Double]     // nb x L x nw x kb
+    var gtable: [Double]    // same layout: summed residuals
+    var square: [Double]    // nw x K scratch
+    var lse: [Double], correctLogit: [Double]
+    var partMax: [Double], partSum: [Double], partBest: [Double], partArg: [Int32]
+
+    /// Mean cross-entropy and accuracy of the last evaluation (without the penalties).
+    public private(set) var lastCrossEntropy: Double = .nan
+    public private(set) var lastAccuracy: Double = .nan
+
+    public init(nw: Int, d: Int, K: Int, L: Int, layerNorm: Bool, eps: Double, weightDecayW: Double, weightDecayU: Double,
+                sentences: SentenceSet, threads: Int = 2) {
+        precondition(sentences.length == L && nw <= Int(UInt16.max) + 1)
+        self.nw = nw; self.d = d; self.K = K; self.L = L; self.layerNorm = layerNorm; self.eps = eps
+        self.weightDecayW = weightDecayW; self.weightDecayU = weightDecayU
+        self.count = sentences.count
+        self.threads = max(1, threads)
+        nb = (K + Self.kb - 1) / Self.kb
+        words = sentences.words.map { UInt16($0) }
+        labels = sentences.labels
+        psi = [Double](repeating: 0, count: nw * d)
+        invStd = [Double](repeating: 1, count: nw)
+        dpsi = [Double](repeating: 0, count: nw * d)
+        table = [Double](repeating: 0, count: nb * L * nw * Self.kb)
+        gtable = [Double](repeating: 0, count: nb * L * nw * Self.kb)
+        square = [Double](repeating: 0, count: nw * K)
+        lse = [Double](repeating: 0, count: count)
+        correctLogit = [Double](repeating: 0, count: count)
+        partMax = [Double](repeating: 0, count: count * self.threads)
+        partSum = [Double](repeating: 0, count: count * self.threads)
+        partBest = [Double](repeating: 0, count: count * self.threads)
+        partArg = [Int32](repeating: 0, count: count * self.threads)
+    }
+
+    public convenience init(spec: Spec, sentences: SentenceSet, threads: Int = 2) {
+        self.init(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
+                  weightDecayW: spec.weightDecayW, weightDecayU: spec.weightDecayU, sentences: sentences, threads: threads)
+    }
+
+    /// Number of variables, n_w·d + K·L·d.
+    public var dimension: Int { nw * d + K * L * d }
+
+    /// R̂ at `x`; when `gradient` is given, ∇R̂ is written into it.
+    public func evaluate(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
+        precondition(x.count == dimension && (gradient == nil || gradient!.count == dimension))
+        let W = x.baseAddress!, U = x.baseAddress! + nw * d
+        let Ld = L * d, kb = Self.kb, N = count
+        // Features.
+        psi.withUnsafeMutableBufferPointer { ps in
+            if layerNorm {
+                invStd.withUnsafeMutableBufferPointer { LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!) }
+            } else {
+                ps.baseAddress!.update(from: W, count: nw * d)
+            }
+        }
+        // Tables A_ℓ = Ψ·U_ℓᵀ, repacked by blocks of classes.
+        let blockStride = L * nw * kb
+        table.withUnsafeMutableBufferPointer { tb in
+            square.withUnsafeMutableBufferPointer { sq in
+                for l in 0..<L {
+                    BLAS.dgemm(transA: false, transB: true, m: nw, n: K, k: d, alpha: 1, a: psi, lda: d,
+                               b: U + l * d, ldb: Ld, beta: 0, c: sq.baseAddress!, ldc: K)
+                    for b in 0..<nb {
+                        let dst = tb.baseAddress! + b * blockStride + l * nw * kb
+                        let j0 = b * kb, width = min(kb, K - j0)
+                        for w in 0..<nw {
+                            let row = dst + w * kb, src = sq.baseAddress! + w * K + j0
+                            for c in 0..<width { row[c] = src[c] }
+                            // Padding classes get a large negative score: exp underflows to (almost) 0.
+                            for c in width..<kb { row[c] = -1e30 }
+                        }
+                    }
+                }
+            }
+        }
+        let T = threads, nbk = nb, Lc = L, nwc = nw
+        // Pass 1: log-sum-exp, the label's logit and the arg max of every sentence.
+        table.withUnsafeBufferPointer { tb in
+            words.withUnsafeBufferPointer { wb in
+                labels.withUnsafeBufferPointer { lb in
+                    partMax.withUnsafeMutableBufferPointer { pm in
+                        partSum.withUnsafeMutableBufferPointer { psum in
+                            partBest.withUnsafeMutableBufferPointer { pbest in
+                                partArg.withUnsafeMutableBufferPointer { parg in
+                                    correctLogit.withUnsafeMutableBufferPointer { cl in
+                                        let shared = (SharedPointer(tb.baseAddress!), SharedPointer(wb.baseAddress!), SharedPointer(lb.baseAddress!),
+                                                      SharedPointer(pm.baseAddress!), SharedPointer(psum.baseAddress!), SharedPointer(pbest.baseAddress!),
+                                                      SharedPointer(parg.baseAddress!), SharedPointer(cl.baseAddress!))
+                                        DispatchQueue.concurrentPerform(iterations: T) { t in
+                                            let tbase = shared.0.p, wbase = shared.1.p, lbase = shared.2.p
+                                            let pmb = shared.3.p, psb = shared.4.p, pbb = shared.5.p, pab = shared.6.p, clb = shared.7.p
+                                            let m = pmb + t * N, s = psb + t * N, best = pbb + t * N, arg = pab + t * N
+                                            for i in 0..<N { m[i] = -.infinity; s[i] = 0; best[i] = -.infinity; arg[i] = 0 }
+                                            var b = t
+                                            while b < nbk {
+                                                let base = tbase + b * blockStride
+                                                let j0 = b * kb
+                                                for i in 0..<N {
+                                                    let acc = Self.gather(base, wbase + i * Lc, L: Lc, nw: nwc)
+                                                    let bm = acc.max()
+                                                    if bm > best[i] {
+                                                        best[i] = bm
+                                                        for c in 0..<kb where acc[c] == bm { arg[i] = Int32(j0 + c); break }
+                                                    }
+                                                    if bm > m[i] {
+                                                        s[i] = s[i] * Foundation.exp(m[i] - bm)
+                                                        m[i] = bm
+                                                    }
+                                                    s[i] += FastExp.exp(acc - SIMD16(repeating: m[i])).sum()
+                                                    let k = Int(lbase[i]) - j0
+                                                    if k >= 0 && k < kb { clb[i] = acc[k] }
+                                                }
+                                                b += T
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Combine the threads' partial sums.
+        var ce = 0.0, correct = 0
+        for i in 0..<N {
+            var M = -Double.infinity, best = -Double.infinity, arg: Int32 = 0
+            for t in 0..<T {
+                M = max(M, partMax[t * N + i])
+                if partBest[t * N + i] > best { best = partBest[t * N + i]; arg = partArg[t * N + i] }
+            }
+            var S = 0.0
+            for t in 0..<T where partSum[t * N + i] > 0 { S += partSum[t * N + i] * Foundation.exp(partMax[t * N + i] - M) }
+            lse[i] = M + Foundation.log(S)
+            ce += lse[i] - correctLogit[i]
+            if arg == labels[i] { correct += 1 }
+        }
+        ce /= Double(N)
+        lastCrossEntropy = ce
+        lastAccuracy = Double(correct) / Double(N)
+        var penW = 0.0, penU = 0.0
+        for i in 0..<(nw * d) { penW += W[i] * W[i] }
+        for i in 0..<(K * Ld) { penU += U[i] * U[i] }
+        let value = ce + 0.5 * weightDecayW * penW + 0.5 * weightDecayU * penU
+        guard let g = gradient else { return value }
+
+        // Pass 2: summed residuals per (position, word, class).
+        let invN = 1 / Double(N)
+        table.withUnsafeBufferPointer { tb in
+            gtable.withUnsafeMutableBufferPointer { gb in
+                words.withUnsafeBufferPointer { wb in
+                    labels.withUnsafeBufferPointer { lb in
+                        lse.withUnsafeBufferPointer { lsb in
+                            let shared = (SharedPointer(tb.baseAddress!), SharedPointer(gb.baseAddress!), SharedPointer(wb.baseAddress!),
+                                          SharedPointer(lb.baseAddress!), SharedPointer(lsb.baseAddress!))
+                            DispatchQueue.concurrentPerform(iterations: T) { t in
+                                let tbase = shared.0.p, gbase = shared.1.p, wbase = shared.2.p, lbase = shared.3.p, lsbase = shared.4.p
+                                var b = t
+                                while b < nbk {
+                                    let base = tbase + b * blockStride, gblock = gbase + b * blockStride
+                                    gblock.update(repeating: 0, count: blockStride)
+                                    let j0 = b * kb
+                                    for i in 0..<N {
+                                        let wi = wbase + i * Lc
+                                        let acc = Self.gather(base, wi, L: Lc, nw: nwc)
+                                        var r = FastExp.exp(acc - SIMD16(repeating: lsbase[i])) * invN
+                                        let k = Int(lbase[i]) - j0
+                                        if k >= 0 && k < kb { r[k] -= invN }
+                                        for l in 0..<Lc {
+                                            let p = UnsafeMutableRawPointer(gblock + (l * nwc + Int(wi[l])) * kb)
+                                            let old = p.loadUnaligned(as: SIMD16<Double>.self)
+                                            p.storeBytes(of: old + r, as: SIMD16<Double>.self)
+                                        }
+                                    }
+                                    b += T
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Gradients of U and Ψ.
+        let gW = g.baseAddress!, gU = g.baseAddress! + nw * d
+        dpsi.withUnsafeMutableBufferPointer { dp in
+            dp.baseAddress!.update(repeating: 0, count: nw * d)
+            gtable.withUnsafeBufferPointer { gb in
+                square.withUnsafeMutableBufferPointer { sq in
+                    for l in 0..<L {
+                        for b in 0..<nb {
+                            let src = gb.baseAddress! + b * blockStride + l * nw * kb
+                            let j0 = b * kb, width = min(kb, K - j0)
+                            for w in 0..<nw {
+                                let row = src + w * kb, dst = sq.baseAddress! + w * K + j0
+                                for c in 0..<width { dst[c] = row[c] }
+                            }
+                        }
+                        BLAS.dgemm(transA: true, transB: false, m: K, n: d, k: nw, alpha: 1, a: sq.baseAddress!, lda: K,
+                                   b: psi, ldb: d, beta: 0, c: gU + l * d, ldc: Ld)
+                        BLAS.dgemm(transA: false, transB: false, m: nw, n: d, k: K, alpha: 1, a: sq.baseAddress!, lda: K,
+                                   b: U + l * d, ldb: Ld, beta: 1, c: dp.baseAddress!, ldc: d)
+                    }
+                }
+            }
+            if layerNorm {
+                psi.withUnsafeBufferPointer { ps in
+                    for w in 0..<nw {
+                        LayerNorm.backwardRow(y: ps.baseAddress! + w * d, invStd: invStd[w], g: dp.baseAddress! + w * d, d: d, into: gW + w * d)
+                    }
+                }
+            } else {
+                gW.update(from: dp.baseAddress!, count: nw * d)
+            }
+        }
+        for i in 0..<(nw * d) { gW[i] += weightDecayW * W[i] }
+        for i in 0..<(K * Ld) { gU[i] += weightDecayU * U[i] }
+        return value
+    }
+
+    /// Σ_ℓ of the rows of the L tables of one block for the words of one sentence.
+    @inline(__always)
+    static func gather(_ base: UnsafePointer<Double>, _ w: UnsafePointer<UInt16>, L: Int, nw: Int) -> SIMD16<Double> {
+        var acc = SIMD16<Double>(repeating: 0)
+        for l in 0..<L {
+            acc += UnsafeRawPointer(base + (l * nw + Int(w[l])) * kb).loadUnaligned(as: SIMD16<Double>.self)
+        }
+        return acc
+    }
+
+    /// Convenience: value, gradient, cross-entropy and accuracy at `x`.
+    public func evaluate(_ x: [Double]) -> (value: Double, gradient: [Double]) {
+        var g = [Double](repeating: 0, count: dimension)
+        let v = x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { evaluate(xb, gradient: $0) } }
+        return (v, g)
+    }
+
+    /// The value only.
+    public func value(_ x: [Double]) -> Double {
+        x.withUnsafeBufferPointer { evaluate($0, gradient: nil) }
+    }
+}
+
+/// A pointer handed to the worker threads of one parallel loop, each of which touches its own part.
+struct SharedPointer<T>: @unchecked Sendable {
+    let p: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+    init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
+}

@@ -1,0 +1,47 @@
+import ExperimentSpec
+import Foundation
+import GSLBridge
+import TaskModel
+
+/// Minimises the exact empirical risk of a spec's training set with gsl_multimin (BFGS2, double
+/// precision), from the reference initialisation.
+public final class FullBatchTrainer {
+    public let spec: Spec
+    public let trainingSet: SentenceSet
+    public let testSet: SentenceSet
+    public let risk: EmpiricalRisk
+
+    public init(spec: Spec) {
+        self.spec = spec
+        let task = spec.task()
+        trainingSet = task.sample(perClass: spec.nspl, seed: spec.seed(for: .train))
+        testSet = task.sample(perClass: spec.nTest, seed: spec.seed(for: .test))
+        risk = EmpiricalRisk(spec: spec, sentences: trainingSet)
+    }
+
+    /// Runs BFGS2 for at most `maxIterations` iterations from `start` (default: the reference
+    /// initialisation). `progress` gets (iteration, objective).
+    public func minimise(from start: Parameters? = nil, maxIterations: Int, gradientTolerance: Double = 1e-6,
+                         progress: ((Int, Double) -> Void)? = nil) throws -> (parameters: Parameters, summary: TrainingSummary) {
+        let p0 = start ?? Parameters.initial(for: spec)
+        var options = MultiMinimizer.Options()
+        options.maxIterations = maxIterations
+        options.gradientTolerance = gradientTolerance
+        options.initialStep = 0.1
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let risk = self.risk
+        let result = try MultiMinimizer.minimise({ x, g in risk.evaluate(x, gradient: g) }, from: p0.flattened,
+                                                 options: options, progress: progress)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let p = Parameters(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, flattened: result.x)
+        let net = Network(spec: spec, maxBatch: 1000)
+        let train = net.evaluate(p, on: trainingSet)
+        let test = net.evaluate(p, on: testSet)
+        let sv = PCA.summary(p, network: net)
+        let summary = TrainingSummary(name: spec.name, optimizer: "full-batch", epochs: result.iterations,
+                                      trainLoss: train.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy,
+                                      seconds: seconds, svW: sv.svW, svU: sv.svU, objective: result.value,
+                                      gradientNorm: result.gradientNorm, stopReason: result.stopReason)
+        return (p, summary)
+    }
+}
