@@ -1,1 +1,0 @@
-// The Comparison module: see README.md.
