@@ -1,3 +1,4 @@
+import Foundation
 import GSLBridge
 import TaskModel
 
@@ -28,6 +29,28 @@ public enum CollapsePlots {
         }
         let shown = step > 1 ? " (every \(step)th of \(n) blocks)" : ""
         return SVGPlot(title: title + shown, xLabel: axisLabel(pca, 0), yLabel: axisLabel(pca, 1), series: series, equalAspect: true)
+    }
+
+    /// Writes the three figures of one trained network into `folder`, atomically: `<prefix>words-pca.svg`,
+    /// `<prefix>blocks-pca.svg` and `<prefix>norm-law.svg` (W after ψ, U, the latent variables, and the
+    /// predicted ρ_β when known). Returns the paths written.
+    @discardableResult
+    public static func writeFigures(words w: Matrix, classifier u: Matrix, latents: LatentVariables, layout: ConceptLayout,
+                                    predictedRho rho: [Double]? = nil, into folder: String, prefix: String = "",
+                                    titleSuffix: String = "") throws -> [String] {
+        try layout.validate(words: w)
+        try ClassifierBlocks.validate(u, latents: latents, dimension: w.cols, concepts: layout.concepts)
+        let plots: [(String, SVGPlot)] = [
+            ("words-pca.svg", wordPCA(try PCA.compute(w), layout: layout, title: "Word vectors (PCA)" + titleSuffix)),
+            ("blocks-pca.svg", classifierPCA(try PCA.ofClassifierBlocks(u, length: latents.length), latents: latents,
+                                             title: "Classifier blocks (PCA)" + titleSuffix)),
+            ("norm-law.svg", normLaw(norms: try NormLaw.norms(w, layout: layout), predicted: rho, title: "Norm law" + titleSuffix)),
+        ]
+        return try plots.map { name, plot in
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(prefix + name).path
+            try plot.write(to: path)
+            return path
+        }
     }
 
     static func axisLabel(_ pca: PCA, _ k: Int) -> String {

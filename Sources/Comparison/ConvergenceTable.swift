@@ -267,7 +267,7 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
             let rateCells = cols.map { m -> String in
                 guard let r = rate(regime: regime, metric: m) else { return "" }
                 return r.slopeStandardError.isNaN ? String(format: "%.2f", r.slope)
-                    : String(format: "%.2f ± %.2f", r.slope, r.slopeStandardError)
+                    : String(format: "%.3f ± %.2g", r.slope, r.slopeStandardError)
             }
             out += "| rate | | " + rateCells.joined(separator: " | ") + " |\n"
         }

@@ -95,7 +95,7 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         let u = Fixtures.plus(Fixtures.classifier(f, latents: z, b: 0.3), Fixtures.gaussian(rows: 200, cols: 50, seed: 3, scale: 0.02))
         // Noisy power laws over six decades, with visible error bars.
         let rng = RandomGenerator(seed: 4)
-        let noisy = [("type-I", -2.0), ("layernorm", -1.0)].flatMap { regime, p in
+        let noisy = [("uniform", -2.0), ("zipf+LN", -1.0)].flatMap { regime, p in
             ConvergenceTableTests.sizes.flatMap { n in (0..<5 as Range<UInt64>).map { seed in
                 ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: ["m": 30 * pow(Double(n), p) * exp(0.4 * rng.gaussian())])
             } }
@@ -114,6 +114,15 @@ final class SVGChecker: NSObject, XMLParserDelegate {
             #expect(text == plot.render())
             #expect(SVGChecker.parse(text).ok)
         }
+        let table = try ConvergenceTable.build(cells: noisy + ConvergenceTableTests.cells())
+        try table.write(into: dir)
+        for name in ["convergence.csv", "convergence.json", "convergence.md"] {
+            #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent(name).path))
+        }
+        let written = try CollapsePlots.writeFigures(words: w, classifier: u, latents: z, layout: layout, predictedRho: rho,
+                                                     into: dir, prefix: "net-", titleSuffix: " (synthetic)")
+        #expect(written.count == 3)
+        for path in written { #expect(SVGChecker.parse(try String(contentsOfFile: path, encoding: .utf8)).ok) }
         // No temporary file left beside the plots.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.hasPrefix(".") })
     }

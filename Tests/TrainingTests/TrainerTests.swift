@@ -1,0 +1,126 @@
+import ArrayIO
+import ExperimentSpec
+import Foundation
+import TaskModel
+import Testing
+import Training
+
+@Suite("SGD training protocol")
+struct TrainerTests {
+    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    static func tempDir(_ tag: String) -> String {
+        let dir = NSTemporaryDirectory() + "fcollapse-train-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("the reference initialisation has the reference scales")
+    func initialisationScales() {
+        let spec = Spec.preset("quick")!
+        let p = Parameters.initial(for: spec)
+        let sdW = (p.W.map { Double($0 * $0) }.reduce(0, +) / Double(p.W.count)).squareRoot()
+        let bound = Float(1 / (Double(spec.L * spec.d).squareRoot() * 1000))
+        // N(0,1)/1000 over 480 draws: the sample s.d. is within 15% of 1e-3 with overwhelming probability.
+        #expect(abs(sdW - 1e-3) < 1.5e-4)
+        #expect(p.U.allSatisfy { abs($0) <= bound })
+        #expect(p.U.map(abs).max()! > 0.9 * bound)
+    }
+
+    @Test("the quick preset learns within seconds")
+    func quickPresetLearns() throws {
+        let spec = Spec.preset("quick")!
+        let (_, summary, history) = try Trainer.train(spec: spec)
+        let dups = spec.task().latents.duplicateGroups().reduce(0) { $0 + $1.count - 1 }
+        // Classes sharing a latent variable cannot be told apart: the best accuracy is 1 − dups/K.
+        let ceiling = 1 - Double(dups) / Double(spec.K)
+        // Learned: within 8 points of that ceiling (chance is 1/K = 2%), and the loss fell well below log K.
+        #expect(summary.testAccuracy >= ceiling - 0.08, "test accuracy \(summary.testAccuracy), ceiling \(ceiling)")
+        #expect(summary.trainLoss < 0.5 * log(Double(spec.K)))
+        #expect(history.count == spec.numEpochs)
+        #expect(summary.svW.count == 3 && summary.svU.count == 3)
+        // Uniform μ collapses the words of a concept: the third PCA singular value is far below the first two.
+        #expect(summary.svW[2] < 0.05 * summary.svW[1])
+    }
+
+    @Test("same seed, same run; another seed, another run")
+    func determinism() throws {
+        var spec = Spec.preset("quick")!
+        spec.numEpochs = 5
+        let a = try Trainer.train(spec: spec), b = try Trainer.train(spec: spec)
+        // Identical inputs and single-threaded BLAS calls of identical shapes: no difference is expected;
+        // 1e-7 absolute only allows for nothing more than last-bit noise.
+        #expect(Self.maxDifference(a.parameters.W, b.parameters.W) <= 1e-7)
+        #expect(Self.maxDifference(a.parameters.U, b.parameters.U) <= 1e-7)
+        #expect(abs(a.summary.trainLoss - b.summary.trainLoss) <= 1e-12)
+        spec.seed = 1
+        let c = try Trainer.train(spec: spec)
+        #expect(Self.maxDifference(a.parameters.W, c.parameters.W) > 1e-5)
+    }
+
+    @Test("a resumed run equals an uninterrupted one")
+    func resumeIsExact() throws {
+        var spec = Spec.preset("quick")!
+        spec.numEpochs = 20; spec.report = 5
+        let full = try Trainer.train(spec: spec)
+        let dir = Self.tempDir("resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Interrupted after epoch 10 (checkpoints at 1, 5, 10).
+        let first = Trainer(spec: spec)
+        try first.train(epochs: 10, onReport: { t in try Checkpoint.save(t.state, spec: spec, summary: t.summary(), to: dir) })
+        let (stored, state) = try Checkpoint.load(from: dir)
+        #expect(stored == spec)
+        #expect(state.epoch == 10)
+        let second = Trainer(spec: stored, resuming: state)
+        let s = try second.train(epochs: 20)
+        // The shuffle of each epoch is derived from (seed, epoch) and parameters are saved exactly
+        // (float32 .npy): the resumed run is the same computation; 1e-7 allows last-bit noise only.
+        #expect(Self.maxDifference(second.parameters.W, full.parameters.W) <= 1e-7)
+        #expect(Self.maxDifference(second.parameters.U, full.parameters.U) <= 1e-7)
+        #expect(abs(s.trainLoss - full.summary.trainLoss) <= 1e-9)
+        #expect(second.history.count == 20)
+        // The run folder can be read back as a trained run.
+        let run = try TrainedRun.load(from: dir)
+        #expect(run.spec == spec)
+        #expect(Self.maxDifference(run.parameters.W, first.parameters.W) <= 0)  // exact float32 round trip
+        #expect(run.metrics?.history.count == 10)
+    }
+
+    @Test("divergence is detected and names the epoch")
+    func divergenceIsDetected() throws {
+        var spec = Spec.preset("quick")!
+        spec.lr = 1e6; spec.numEpochs = 5
+        let dir = Self.tempDir("diverge")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let t = Trainer(spec: spec)
+        var caught: TrainingError?
+        do {
+            try t.train(onReport: { t in try Checkpoint.save(t.state, spec: spec, summary: t.summary(), to: dir) })
+        } catch let e as TrainingError {
+            caught = e
+        }
+        guard case let .diverged(epoch, _, lr, lastGood)? = caught else {
+            Issue.record("no divergence reported"); return
+        }
+        #expect(epoch >= 1 && lr == spec.lr && lastGood < epoch)
+        #expect(caught!.description.contains("Lower the learning rate"))
+        if lastGood > 0 {
+            let (_, state) = try Checkpoint.load(from: dir)
+            #expect(state.epoch == lastGood)
+            #expect(state.parameters.isFinite)
+        }
+    }
+
+    @Test("full-batch minimisation lowers the empirical risk")
+    func fullBatchLowersRisk() throws {
+        let spec = Reference.tinySpec(layerNorm: false)
+        let fb = FullBatchTrainer(spec: spec)
+        let start = fb.risk.value(Parameters.initial(for: spec).flattened)
+        let r = try fb.minimise(maxIterations: 200)
+        #expect(r.summary.objective! < start - 0.5)
+        // Chance is 1/K = 5%; classes sharing a latent variable cap the accuracy below 100%.
+        #expect(r.summary.trainAccuracy >= 0.8)
+    }
+}
