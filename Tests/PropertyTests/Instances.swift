@@ -16,7 +16,8 @@ import TaskModel
 // the system's random source. So every property draws its instances from an `InstanceSource` whose
 // Xoshiro generator is seeded from the property's name: CI sees the same instances on every run.
 // Set PROPERTY_RANDOM=1 to draw fresh instances (the source prints its seed, for a re-run with
-// PROPERTY_SEED=<that seed>).
+// PROPERTY_SEED=<that seed>), PROPERTY_SCALE=n to run n times as many instances, PROPERTY_VERBOSE=1 to
+// print how many instances each property ran and how long it took.
 
 /// μ of an instance.
 enum MuChoice: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
@@ -138,12 +139,14 @@ func forAllInstances(
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: @escaping (Instance) async throws -> Void
 ) async {
+    let env = ProcessInfo.processInfo.environment
+    let count = count * max(1, Int(env["PROPERTY_SCALE"] ?? "") ?? 1)
     let source = InstanceSource(name)
     let input = Generator<Instance, [Instance]>(run: { _ in source.next(space) }, shrink: { space.shrink($0) })
     var runs = 0
     let start = Date()
     await propertyCheck(count: count, input: input, perform: { p in runs += 1; try await body(p) }, sourceLocation: sourceLocation)
-    if ProcessInfo.processInfo.environment["PROPERTY_VERBOSE"] == "1" {
+    if env["PROPERTY_VERBOSE"] == "1" {
         print("property '\(name)': \(runs) runs in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
     }
 }
@@ -191,6 +194,27 @@ struct Built {
         W = (0..<(p.nw * p.d)).map { _ in r.gaussian(sigma: 0.7) }
         U = (0..<(p.K * p.L * p.d)).map { _ in r.gaussian(sigma: 0.5) }
         rng = RandomGenerator(seed: RandomGenerator.derive(p.seed, stream: 13))
+    }
+
+    /// With LayerNorm, max over words of ‖w‖/‖w − mean(w)·1‖: how much the centring cancels. Rounding
+    /// errors of a rotated W (ε·‖w‖) reach ψ and its derivative amplified by this factor. 1 without LayerNorm.
+    var layerNormConditioning: Double {
+        guard layerNorm else { return 1 }
+        var worst = 1.0
+        for w in 0..<nw {
+            let v = W[(w * d)..<((w + 1) * d)]
+            let m = v.reduce(0, +) / Double(d)
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot(), c = v.reduce(0) { $0 + ($1 - m) * ($1 - m) }.squareRoot()
+            worst = max(worst, n / c)
+        }
+        return worst
+    }
+
+    /// The factor by which the rounding of a symmetry is amplified: the LayerNorm conditioning for
+    /// rotations (computed W·Q is exact only to ε·‖w‖), 1 for permutations (which move values exactly).
+    func amplification(_ s: Symmetry) -> Double {
+        if case .rotation = s { return layerNormConditioning }
+        return 1
     }
 
     /// The task of the instance (vocabulary, μ, latent variables).

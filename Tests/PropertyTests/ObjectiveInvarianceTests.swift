@@ -1,3 +1,4 @@
+import Foundation
 import GSLBridge
 import LimitTheory
 import PropertyBased
@@ -12,7 +13,10 @@ import Training
 // of size O(1) (logits of O(1), K ≤ 6 classes, s_c^L ≤ 27 word tuples); a symmetry only reorders those
 // sums or, for rotations, changes the rounding of d ≤ 5-term dot products, so the two values differ by
 // a few hundred ulps at most (~1e-13). 1e-10 leaves three orders of margin and still catches any
-// genuine asymmetry, which changes the value at O(1e-3) or more on such instances.
+// genuine asymmetry, which changes the value at O(1e-3) or more on such instances. With LayerNorm, a
+// rotated W is exact only to ε·‖w‖ and centring amplifies that by ‖w‖/‖w_c‖ (`layerNormConditioning`,
+// ~1 for most draws, up to ~1e4 when a word vector is nearly constant): rotations are compared at the
+// tolerance times that factor.
 
 private let valueTolerance = 1e-10
 
@@ -60,63 +64,89 @@ func restrictedSymmetry(_ kind: SymmetryKind, _ b: Built, _ problem: RestrictedP
                     independentWordPermutations: b.muIsUniform, fixingOnes: false, rng: b.rng)
 }
 
+/// Smallest relative change of R and R̂ seen under rotations not fixing 1 (printed by the property).
+private final class ChangeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var smallest = (exact: Double.infinity, empirical: Double.infinity)
+    func add(_ e: Double, _ m: Double) {
+        lock.lock(); smallest = (min(smallest.exact, e), min(smallest.empirical, m)); lock.unlock()
+    }
+}
+
 @Suite("Objectives are invariant under the symmetries")
 struct ObjectiveInvarianceTests {
     /// R(W, U) of SPEC 4 (exact, by enumeration of the word tuples), every regime.
-    @Test(.shrinking, arguments: SymmetryKind.allCases)
-    func exactLimitRisk(_ kind: SymmetryKind) async {
-        await forAllInstances("exact-risk/\(kind.rawValue)", count: 300) { p in
-            let b = Built(p)
-            let s = Symmetry.random(kind, for: b)
-            let v = try exactRisk(b, nil), v2 = try exactRisk(b, s)
-            #expect(close(v, v2, rel: valueTolerance), "R = \(v) became \(v2) under \(s)")
-        }
+    static func checkExactRisk(_ p: Instance, _ kind: SymmetryKind) throws {
+        let b = Built(p)
+        let s = Symmetry.random(kind, for: b)
+        let v = try exactRisk(b, nil), v2 = try exactRisk(b, s)
+        #expect(close(v, v2, rel: valueTolerance * b.amplification(s)), "R = \(v) became \(v2) under \(s)")
     }
 
     /// The full-batch empirical risk R̂ of SPEC 2 (Training's double-precision objective).
+    static func checkEmpiricalRisk(_ p: Instance, _ kind: SymmetryKind) {
+        let b = Built(p)
+        let s = Symmetry.random(kind, for: b)
+        let v = empiricalRisk(b, nil), v2 = empiricalRisk(b, s)
+        #expect(close(v, v2, rel: valueTolerance * b.amplification(s)), "R̂ = \(v) became \(v2) under \(s)")
+    }
+
+    /// R_c of SPEC 4.2, at a random point of its working coordinates.
+    static func checkRestricted(_ p: Instance, _ kind: SymmetryKind) {
+        let b = Built(p)
+        let problem = restrictedProblem(b)
+        let x = restrictedPoint(b, problem)
+        let s = restrictedSymmetry(kind, b, problem)
+        let moved = restrictedProblem(b, latents: s.latents(b.latents))
+        let v = problem.value(x)
+        let v2 = moved.value(s.restricted(x, concepts: b.nc, length: b.L, dimension: problem.dimension))
+        #expect(close(v, v2, rel: valueTolerance), "R_c = \(v) became \(v2) under \(s)")
+    }
+
+    /// With LayerNorm, a rotation not fixing 1 changes R and R̂ by more than 1e-8 relative; returns
+    /// the two relative changes.
+    @discardableResult
+    static func checkGenericRotationWithLayerNorm(_ p: Instance) throws -> (exact: Double, empirical: Double) {
+        let b = Built(p)
+        let q = Rotations.notFixingOnes(b.d, b.rng)
+        let s = Symmetry.rotation(q, n: b.d)
+        let v = try exactRisk(b, nil), v2 = try exactRisk(b, s)
+        let e = empiricalRisk(b, nil), e2 = empiricalRisk(b, s)
+        let changes = (abs(v - v2) / max(1, abs(v)), abs(e - e2) / max(1, abs(e)))
+        #expect(changes.0 > 1e-8, "R = \(v) only moved to \(v2) under a rotation moving 1 by \(Rotations.onesDeviation(q, b.d))")
+        #expect(changes.1 > 1e-8, "R̂ = \(e) only moved to \(e2) under a rotation moving 1 by \(Rotations.onesDeviation(q, b.d))")
+        return changes
+    }
+
+    @Test(.shrinking, arguments: SymmetryKind.allCases)
+    func exactLimitRisk(_ kind: SymmetryKind) async {
+        await forAllInstances("exact-risk/\(kind.rawValue)", count: 500) { try Self.checkExactRisk($0, kind) }
+    }
+
     @Test(.shrinking, arguments: SymmetryKind.allCases)
     func empiricalRiskIsInvariant(_ kind: SymmetryKind) async {
-        await forAllInstances("empirical-risk/\(kind.rawValue)", count: 300) { p in
-            let b = Built(p)
-            let s = Symmetry.random(kind, for: b)
-            let v = empiricalRisk(b, nil), v2 = empiricalRisk(b, s)
-            #expect(close(v, v2, rel: valueTolerance), "R̂ = \(v) became \(v2) under \(s)")
-        }
+        await forAllInstances("empirical-risk/\(kind.rawValue)", count: 500) { Self.checkEmpiricalRisk($0, kind) }
     }
 
-    /// R_c of SPEC 4.2. Words do not appear in R_c (one vector per concept), so (a) holds trivially
-    /// and is not run.
+    /// Words do not appear in R_c (one vector per concept), so (a) holds trivially and is not run.
     @Test(.shrinking, arguments: [SymmetryKind.concepts, .classes, .positions, .rotation])
     func restrictedObjective(_ kind: SymmetryKind) async {
-        await forAllInstances("restricted/\(kind.rawValue)", count: 300) { p in
-            let b = Built(p)
-            let problem = restrictedProblem(b)
-            let x = restrictedPoint(b, problem)
-            let s = restrictedSymmetry(kind, b, problem)
-            let moved = restrictedProblem(b, latents: s.latents(b.latents))
-            let v = problem.value(x)
-            let v2 = moved.value(s.restricted(x, concepts: b.nc, length: b.L, dimension: problem.dimension))
-            #expect(close(v, v2, rel: valueTolerance), "R_c = \(v) became \(v2) under \(s)")
-        }
+        await forAllInstances("restricted/\(kind.rawValue)", count: 500) { Self.checkRestricted($0, kind) }
     }
 
-    /// With LayerNorm, a rotation that does not fix the all-ones vector changes both R and R̂
-    /// measurably: invariance holds only for the rotations fixing 1 (SPEC 5). K ≥ 2, since with one
-    /// class the cross-entropy is identically 0 and only the (rotation-invariant) penalties remain.
-    /// "Measurably": a relative change above 1e-6, ten thousand times the invariance tolerance.
+    /// Invariance under rotations holds with LayerNorm only for the rotations fixing 1 (SPEC 5): a
+    /// generic one changes R and R̂ "measurably", i.e. by more than 1e-8 relative: a hundred times the
+    /// invariance tolerance, five orders above rounding (on 10⁴ random instances the smallest change
+    /// seen was 3e-6, the typical one O(1e-2)). K ≥ 2, since with one class the cross-entropy is identically 0 and
+    /// only the (rotation-invariant) penalties remain.
     @Test(.shrinking)
     func layerNormNeedsRotationsFixingOnes() async {
         let space = InstanceSpace(K: 2...6, norms: [.layerNorm, .idealised, .largeEps])
-        await forAllInstances("layernorm-generic-rotation", count: 200, in: space) { p in
-            let b = Built(p)
-            let q = Rotations.notFixingOnes(b.d, b.rng)
-            let s = Symmetry.rotation(q, n: b.d)
-            let v = try exactRisk(b, nil), v2 = try exactRisk(b, s)
-            #expect(abs(v - v2) > 1e-6 * max(1, abs(v)),
-                    "R = \(v) only moved to \(v2) under a rotation moving 1 by \(Rotations.onesDeviation(q, b.d))")
-            let e = empiricalRisk(b, nil), e2 = empiricalRisk(b, s)
-            #expect(abs(e - e2) > 1e-6 * max(1, abs(e)),
-                    "R̂ = \(e) only moved to \(e2) under a rotation moving 1 by \(Rotations.onesDeviation(q, b.d))")
+        let log = ChangeLog()
+        await forAllInstances("layernorm-generic-rotation", count: 500, in: space) { p in
+            let c = try Self.checkGenericRotationWithLayerNorm(p)
+            log.add(c.exact, c.empirical)
         }
+        print("LayerNorm, rotations not fixing 1: smallest relative change of R \(log.smallest.exact), of R̂ \(log.smallest.empirical)")
     }
 }

@@ -44,26 +44,30 @@ private let predictSpace = InstanceSpace(nc: 2...3, sc: 1...2, L: 1...3, K: 2...
 
 @Suite("predict is equivariant")
 struct PredictionEquivarianceTests {
-    @Test(.shrinking, arguments: [SymmetryKind.concepts, .classes])
-    func predictionIsEquivariant(_ kind: SymmetryKind) async {
-        await forAllInstances("predict/\(kind.rawValue)", count: 40, in: predictSpace) { p in
-            let b = Built(p)
-            let s = Symmetry.random(kind, for: b)
-            let a = try prediction(spec(b, latents: b.latents))
-            let c = try prediction(spec(b, latents: s.latents(b.latents)))
-            #expect(a.method == c.method && a.regime == c.regime && a.trivial == c.trivial)
-            #expect(close(a.objective, c.objective, rel: objectiveTolerance),
-                    "objective \(a.objective) became \(c.objective) under \(s) (method \(a.method))")
-            #expect(close(a.crossEntropy, c.crossEntropy, rel: firstOrderTolerance),
-                    "cross-entropy \(a.crossEntropy) became \(c.crossEntropy) under \(s)")
-            // Concept Gram: G'[σα][σβ] = G[α][β] for a relabelling, G' = G for a class permutation.
-            let nc = b.nc
-            var expected = a.conceptGram
-            if case .concepts(let sigma) = s {
-                for i in 0..<nc { for j in 0..<nc { expected[sigma[i]][sigma[j]] = a.conceptGram[i][j] } }
-            }
-            let diff = maxRelativeDifference(expected.flatMap { $0 }, c.conceptGram.flatMap { $0 })
-            #expect(diff <= firstOrderTolerance, "concept Gram not relabelled under \(s): relative difference \(diff)")
+    static func checkPrediction(_ p: Instance, _ kind: SymmetryKind) throws {
+        let b = Built(p)
+        let s = Symmetry.random(kind, for: b)
+        let a = try prediction(spec(b, latents: b.latents))
+        let c = try prediction(spec(b, latents: s.latents(b.latents)))
+        #expect(a.method == c.method && a.regime == c.regime && a.trivial == c.trivial)
+        #expect(close(a.objective, c.objective, rel: objectiveTolerance),
+                "objective \(a.objective) became \(c.objective) under \(s) (method \(a.method))")
+        #expect(close(a.crossEntropy, c.crossEntropy, rel: firstOrderTolerance),
+                "cross-entropy \(a.crossEntropy) became \(c.crossEntropy) under \(s) (method \(a.method))")
+        // Concept Gram: G'[σα][σβ] = G[α][β] for a relabelling, G' = G otherwise.
+        let nc = b.nc
+        var expected = a.conceptGram
+        if case .concepts(let sigma) = s {
+            for i in 0..<nc { for j in 0..<nc { expected[sigma[i]][sigma[j]] = a.conceptGram[i][j] } }
         }
+        let diff = maxRelativeDifference(expected.flatMap { $0 }, c.conceptGram.flatMap { $0 })
+        #expect(diff <= firstOrderTolerance, "concept Gram not relabelled under \(s): relative difference \(diff) (method \(a.method))")
+    }
+
+    /// Concepts relabelled and classes permuted, as asked; positions permuted as well (the start
+    /// u_{k,ℓ} = b·f_{z_kℓ} permutes with them, and R_c groups positions differently afterwards).
+    @Test(.shrinking, arguments: [SymmetryKind.concepts, .classes, .positions])
+    func predictionIsEquivariant(_ kind: SymmetryKind) async {
+        await forAllInstances("predict/\(kind.rawValue)", count: 150, in: predictSpace) { try Self.checkPrediction($0, kind) }
     }
 }
