@@ -76,7 +76,7 @@ public struct Prediction: Codable, Sendable, Equatable {
 
 /// Options of ``predict(spec:starts:options:)``.
 public struct PredictOptions: Sendable {
-    /// β-samples per class for the sampled method (default: about 16000 sentences in all, at least 8 per class).
+    /// β-samples per class for the sampled method (default: about 8000 sentences in all, at least 8 per class).
     public var samplesPerClass: Int?
     /// Include U (K x L·d) of the restricted minimiser in the prediction.
     public var includeClassifier: Bool = false
@@ -147,6 +147,7 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         for _ in 1..<starts { xs.append(problem.start(a: a, b: family.b, rng: rng)) }
         options.progress?("minimising R_c (\(problem.parameterCount) variables) from \(starts) start(s)")
         let sols = try problem.minimise(starts: xs)
+        options.progress?("R_c starts: " + sols.map { String(format: "%.9f (%d iterations)", $0.value, $0.iterations) }.joined(separator: ", "))
         let best = sols.min { $0.value < $1.value }!
         let (phi, U) = problem.embed(best.x)
         let gram = phi.map { u in phi.map { v in zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } } }
@@ -172,12 +173,13 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
     }
 
     func sampled(map: ReducedObjectives.NormMap, b0: Double, rho0: Double) throws -> Prediction {
-        let m = options.samplesPerClass ?? max(8, Int((16000 / K).rounded(.up)))
+        let m = options.samplesPerClass ?? max(8, Int((8000 / K).rounded(.up)))
         let fam = try SampledFamily(latents: z, mu: spec.mu, map: map, lambdaW: lw, lambdaU: lu, samplesPerClass: m, seed: seed)
         options.progress?(fam.isExact ? "type-II family, β-expectation enumerated (\(fam.samplesPerClass) tuples)"
                                       : "type-II family, β-expectation sampled (\(m) sentences per class)")
         let s = try fam.minimise(b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 2 * m,
                                  seed: RandomGenerator.derive(seed, stream: 99))
+        options.progress?("type-II family: \(s.iterations) iterations, objective \(s.objective)")
         let fs = s.rho.map(map.s)
         let mean = fs.reduce(0, +) / Double(sc)
         let frame = simplexFrame(concepts: nc, dimension: map.layerNorm ? d : max(d, nc))

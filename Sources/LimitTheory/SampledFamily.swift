@@ -25,6 +25,25 @@ public final class SampledFamily: @unchecked Sendable {
     let perClass: Int
     let shared: Bool
     public var threads: Int = workerThreads
+    /// Mismatch codes of every pair, built once: codeTable[(k·nChunks + i)·K + j] (UInt8, 5 bits per chunk).
+    lazy var codeTable: [UInt8] = {
+        let CB = SampledFamily.chunkBits, nChunks = (L + CB - 1) / CB
+        var t = [UInt8](repeating: 0, count: K * nChunks * K)
+        latents.storage.withUnsafeBufferPointer { zb in
+            for k in 0..<K {
+                for i in 0..<nChunks {
+                    let l0 = i * CB, l1 = min(L, l0 + CB)
+                    let row = (k * nChunks + i) * K
+                    for j in 0..<K {
+                        var code: UInt8 = 0
+                        for l in l0..<l1 where zb[j * L + l] != zb[k * L + l] { code |= UInt8(1 << (l - l0)) }
+                        t[row + j] = code
+                    }
+                }
+            }
+        }
+        return t
+    }()
 
     /// True when the expectation is computed exactly by enumeration.
     public var isExact: Bool { shared }
@@ -95,6 +114,12 @@ public final class SampledFamily: @unchecked Sendable {
         return (r.crossEntropy, r.standardError)
     }
 
+    /// Positions are cut into chunks of up to 5; the mismatch pattern of (j, k) on a chunk indexes a table
+    /// of 32 subset sums of the chunk's feature norms, so the logit of j costs a few look-ups:
+    /// exp(y_j − y_k) = Π_chunks E_i[code_i(j, k)] with E_i = exp(−c·b·(subset sum)). The own class has
+    /// no mismatch (factor 1), so the sum over j is ≥ 1 and cannot underflow.
+    static let chunkBits = 5
+
     func evaluateParts(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?)
         -> (value: Double, crossEntropy: Double, standardError: Double)
     {
@@ -105,81 +130,124 @@ public final class SampledFamily: @unchecked Sendable {
         let c = ReducedObjectives.cFactor(nc)
         let T = max(1, min(threads, K))
         let wantGrad = gradient != nil
+        let CB = SampledFamily.chunkBits
+        let nChunks = (L + CB - 1) / CB
+        let tableSize = 1 << CB
         // Per thread: loss, Σ_k variance terms, ∂b, ∂ρ (sc).
         let acc = (0..<T).map { _ in SharedBuffer(count: 3 + sc) }
         defer { withExtendedLifetime(acc) {} }
         let sharedTuples = shared
+        let codeTable = self.codeTable
+        codeTable.withUnsafeBufferPointer { ctb in
+        let cbase = ctb.baseAddress!
         tuples.withUnsafeBufferPointer { tb in
             weights.withUnsafeBufferPointer { wb in
-                latents.storage.withUnsafeBufferPointer { zb in
-                    let box = UncheckedBox((tb, wb, zb))
+                do {
+                    let box = UncheckedBox((tb, wb, cbase))
                     parallelFor(T) { t in
-                        let (tb, wb, zb) = box.value
+                        let (tb, wb, cbase) = box.value
                         let out = acc[t].pointer
-                        let eq = UnsafeMutablePointer<Double>.allocate(capacity: K * L)
-                        let V = UnsafeMutablePointer<Double>.allocate(capacity: L * M)
-                        let TM = UnsafeMutablePointer<Double>.allocate(capacity: K * M)
-                        let GV = UnsafeMutablePointer<Double>.allocate(capacity: L * M)
-                        var S = [Double](repeating: 0, count: M)
-                        var lossM = [Double](repeating: 0, count: M)
-                        defer { eq.deallocate(); V.deallocate(); TM.deallocate(); GV.deallocate() }
+                        let table = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
+                        let etab = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
+                        let hist = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
+                        let prod = UnsafeMutablePointer<Double>.allocate(capacity: K)
+                        var v = [Double](repeating: 0, count: L)
+                        defer { table.deallocate(); etab.deallocate(); hist.deallocate(); prod.deallocate() }
                         for k in (t * K / T)..<((t + 1) * K / T) {
-                            for j in 0..<K {
-                                for l in 0..<L { eq[j * L + l] = zb[j * L + l] == zb[k * L + l] ? 1 : 0 }
-                            }
+                            // codes[i * K + j]: mismatch pattern of (j, k) on chunk i.
+                            let codes = cbase + k * nChunks * K
                             let base = sharedTuples ? 0 : k * M
+                            var lk = 0.0, l2 = 0.0, db = 0.0
                             for m in 0..<M {
-                                var s = 0.0
-                                for l in 0..<L { let v = sv[Int(tb[(base + m) * L + l])]; V[l * M + m] = v; s += v }
-                                S[m] = s
-                            }
-                            // TM = eq (K x L) · V (L x M).
-                            BLAS.dgemm(transA: false, transB: false, m: K, n: M, k: L, alpha: 1, a: eq, lda: L, b: V, ldb: M,
-                                       beta: 0, c: TM, ldc: M)
-                            var db = 0.0
-                            // Logits cb(TM[j,m] − S_m), softmax over j per column m.
-                            for m in 0..<M {
-                                var mx = -Double.infinity
-                                for j in 0..<K { mx = max(mx, c * b * (TM[j * M + m] - S[m])) }
+                                for l in 0..<L { v[l] = sv[Int(tb[(base + m) * L + l])] }
+                                for i in 0..<nChunks {
+                                    let l0 = i * CB, width = min(L, l0 + CB) - l0
+                                    let tab = table + i * tableSize, et = etab + i * tableSize
+                                    tab[0] = 0
+                                    for code in 1..<(1 << width) {
+                                        let low = code & (-code)
+                                        tab[code] = tab[code ^ low] + v[l0 + low.trailingZeroBitCount]
+                                    }
+                                    for code in 0..<(1 << width) { et[code] = Foundation.exp(-c * b * tab[code]) }
+                                }
                                 var sum = 0.0
-                                for j in 0..<K {
-                                    let e = Foundation.exp(c * b * (TM[j * M + m] - S[m]) - mx)
-                                    sum += e
-                                    if wantGrad { TM[j * M + m] = e }
+                                // One pass: products, their sum, and (unnormalised) histograms per chunk code.
+                                if wantGrad { hist.update(repeating: 0, count: nChunks * tableSize) }
+                                if nChunks == 3 {
+                                    let c0 = codes, c1 = codes + K, c2 = codes + 2 * K
+                                    let e0 = etab, e1 = etab + tableSize, e2 = etab + 2 * tableSize
+                                    let h0 = hist, h1 = hist + tableSize, h2 = hist + 2 * tableSize
+                                    if wantGrad {
+                                        for j in 0..<K {
+                                            let a0 = Int(c0[j]), a1 = Int(c1[j]), a2 = Int(c2[j])
+                                            let p = e0[a0] * e1[a1] * e2[a2]
+                                            prod[j] = p; sum += p
+                                            h0[a0] += p; h1[a1] += p; h2[a2] += p
+                                        }
+                                    } else {
+                                        for j in 0..<K {
+                                            let p = e0[Int(c0[j])] * e1[Int(c1[j])] * e2[Int(c2[j])]
+                                            prod[j] = p; sum += p
+                                        }
+                                    }
+                                } else {
+                                    for j in 0..<K {
+                                        var p = 1.0
+                                        for i in 0..<nChunks { p *= etab[i * tableSize + Int(codes[i * K + j])] }
+                                        prod[j] = p
+                                        sum += p
+                                        if wantGrad { for i in 0..<nChunks { hist[i * tableSize + Int(codes[i * K + j])] += p } }
+                                    }
                                 }
-                                lossM[m] = mx + Foundation.log(sum)  // own logit is 0
+                                var loss: Double
+                                if sum.isFinite {
+                                    loss = Foundation.log(sum)
+                                } else {
+                                    // Negative norms can make logits positive and large: stable direct path.
+                                    var mx = -Double.infinity
+                                    for j in 0..<K {
+                                        var y = 0.0
+                                        for i in 0..<nChunks { y -= c * b * table[i * tableSize + Int(codes[i * K + j])] }
+                                        prod[j] = y; mx = max(mx, y)
+                                    }
+                                    sum = 0
+                                    for j in 0..<K { prod[j] = Foundation.exp(prod[j] - mx); sum += prod[j] }
+                                    loss = mx + Foundation.log(sum)
+                                    if wantGrad {
+                                        hist.update(repeating: 0, count: nChunks * tableSize)
+                                        for j in 0..<K { for i in 0..<nChunks { hist[i * tableSize + Int(codes[i * K + j])] += prod[j] } }
+                                    }
+                                }
+                                let w = wb[base + m]
+                                lk += w * loss; l2 += w * loss * loss
                                 if wantGrad {
-                                    // TM becomes the weighted softmax P (K x M).
-                                    let scale = wb[base + m] / (Double(K) * sum)
-                                    for j in 0..<K { TM[j * M + m] *= scale }
+                                    let scale = w / (Double(K) * sum)
+                                    for i in 0..<(nChunks * tableSize) { hist[i] *= scale }
+                                    for i in 0..<nChunks {
+                                        let l0 = i * CB, width = min(L, l0 + CB) - l0
+                                        let tab = table + i * tableSize, h = hist + i * tableSize
+                                        for code in 1..<(1 << width) where h[code] != 0 {
+                                            db -= c * h[code] * tab[code]
+                                            var bits = code
+                                            while bits != 0 {
+                                                let bit = bits.trailingZeroBitCount
+                                                bits &= bits - 1
+                                                let beta = Int(tb[(base + m) * L + l0 + bit])
+                                                out[3 + beta] -= c * b * h[code] * dsv[beta]
+                                            }
+                                        }
+                                    }
                                 }
                             }
-                            var lk = 0.0, l2 = 0.0
-                            for m in 0..<M { lk += wb[base + m] * lossM[m]; l2 += wb[base + m] * lossM[m] * lossM[m] }
                             out[0] += lk
                             // Within-class variance of the sampled losses (weights 1/M): s²/M.
                             if !sharedTuples { out[1] += max(0, l2 - lk * lk) / Double(M - 1) }
-                            if wantGrad {
-                                // GV = eqᵀ (L x K) · P (K x M).
-                                BLAS.dgemm(transA: true, transB: false, m: L, n: M, k: K, alpha: 1, a: eq, lda: L, b: TM, ldb: M,
-                                           beta: 0, c: GV, ldc: M)
-                                // ∂/∂b = Σ_j P_jm·c·(T_jm − S_m) = c·(Σ_ℓ v_ℓm GV_ℓm − S_m·w_m/K).
-                                for m in 0..<M {
-                                    let w = wb[base + m] / Double(K)
-                                    var tv = 0.0
-                                    for l in 0..<L { tv += V[l * M + m] * GV[l * M + m] }
-                                    db += c * (tv - S[m] * w)
-                                    for l in 0..<L {
-                                        let beta = Int(tb[(base + m) * L + l])
-                                        out[3 + beta] += c * b * (GV[l * M + m] - w) * dsv[beta]
-                                    }
-                                }
-                                out[2] += db
-                            }
+                            out[2] += db
                         }
                     }
                 }
             }
+        }
         }
         var ce = 0.0, varSum = 0.0, db = 0.0
         var drho = [Double](repeating: 0, count: sc)
@@ -215,9 +283,29 @@ public final class SampledFamily: @unchecked Sendable {
         var options = MultiMinimizer.Options()
         options.gradientTolerance = 1e-7
         options.maxIterations = 2000
-        options.initialStep = 0.05
-        let x0 = [b0] + rho0
-        let r = try MultiMinimizer.minimise({ x, g in self.evaluate(x, gradient: g) }, from: x0, options: options)
+        options.initialStep = 0.1
+        // Diagonal preconditioning: x_i = θ_i·s_i with s_i² an estimate of the curvature (penalty plus
+        // the loss's c²b²/4 per expected occurrence), so rare and frequent ranks are on one scale.
+        let c = ReducedObjectives.cFactor(nc), L = Double(self.L), KL = Double(K * self.L)
+        let rhoBar2 = zip(mu, rho0).reduce(0) { $0 + $1.0 * map.s($1.1) * map.s($1.1) }
+        var scale = [(lambdaU * KL + L * c * c * rhoBar2 / 4).squareRoot()]
+        for m in mu {
+            let ds = map.ds(rho0.first ?? 1)
+            scale.append((lambdaW * Double(nc) + L * m * c * c * b0 * b0 * ds * ds / 4).squareRoot())
+        }
+        let n = scale.count
+        let x0 = ([b0] + rho0).enumerated().map { $0.element * scale[$0.offset] }
+        let raw = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        defer { raw.deallocate() }
+        let scaled: MultiMinimizer.Objective = { x, g in
+            for i in 0..<n { raw[i] = x[i] / scale[i] }
+            let v = self.evaluate(UnsafeBufferPointer(raw), gradient: g)
+            if let g { for i in 0..<n { g[i] /= scale[i] } }
+            return v
+        }
+        options.gradientTolerance = 1e-6
+        var r = try MultiMinimizer.minimise(scaled, from: x0, options: options)
+        r.x = r.x.enumerated().map { $0.element / scale[$0.offset] }
         var objective = r.value
         var ce = crossEntropy(r.x)
         if !shared {
