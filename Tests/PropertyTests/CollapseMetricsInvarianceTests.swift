@@ -54,13 +54,14 @@ private func same(_ a: Double, _ b: Double, _ tol: Double) -> Bool {
 
 
 private func metrics(_ b: Built, W: [Double], U: [Double], latents: LatentVariables, predictedWords: [Double],
-                     rho: [Double]) throws -> CollapseMetrics {
+                     predictedClassifier: [Double], rho: [Double]) throws -> CollapseMetrics {
     let psi = try WordFeatures.features(matrix(W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     let predictedPsi = try WordFeatures.features(matrix(predictedWords, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     var gram = ConceptGeometry.simplexCosines(concepts: b.nc)
     for i in 0..<gram.data.count { gram.data[i] *= 2.5 }
     let predicted = Prediction(conceptCosines: ConceptGeometry.simplexCosines(concepts: b.nc), gram: gram, rho: rho,
-                               words: predictedPsi, selfDualityMean: 0.9, objective: 0.4)
+                               words: predictedPsi, classifier: matrix(predictedClassifier, cols: b.L * b.d),
+                               selfDualityMean: 0.9, objective: 0.4)
     return try CollapseMetrics.compute(words: psi, classifier: matrix(U, cols: b.L * b.d), latents: latents,
                                        concepts: b.nc, wordsPerConcept: b.sc, layerNorm: b.layerNorm,
                                        objective: 0.5, predicted: predicted)
@@ -76,15 +77,20 @@ private func metricMismatches(_ p: Instance, _ kind: SymmetryKind) throws -> [St
     let s = Symmetry.random(kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: b.d,
                             independentWordPermutations: false, fixingOnes: b.layerNorm, rng: b.rng)
     let predictedWords = (0..<(b.nw * b.d)).map { _ in b.rng.gaussian(sigma: 0.7) }
+    let predictedClassifier = (0..<(b.K * b.L * b.d)).map { _ in b.rng.gaussian(sigma: 0.5) }
     let rho = (0..<b.sc).map { 0.5 + Double($0) }
-    let m = try metrics(b, W: b.W, U: b.U, latents: b.latents, predictedWords: predictedWords, rho: rho)
-    let movedPrediction: [Double]
-    if case .rotation = s { movedPrediction = predictedWords } else {
-        movedPrediction = s.words(predictedWords, wordsPerConcept: b.sc, dimension: b.d)
+    let m = try metrics(b, W: b.W, U: b.U, latents: b.latents, predictedWords: predictedWords,
+                        predictedClassifier: predictedClassifier, rho: rho)
+    // The prediction moves with permutations (it is a configuration of the same named objects) and
+    // stays put under rotations (which the Procrustes alignment must absorb).
+    var movedWords = predictedWords, movedClassifier = predictedClassifier
+    if case .rotation = s {} else {
+        movedWords = s.words(predictedWords, wordsPerConcept: b.sc, dimension: b.d)
+        movedClassifier = s.classifier(predictedClassifier, length: b.L, dimension: b.d)
     }
     let m2 = try metrics(b, W: s.words(b.W, wordsPerConcept: b.sc, dimension: b.d),
                          U: s.classifier(b.U, length: b.L, dimension: b.d), latents: s.latents(b.latents),
-                         predictedWords: movedPrediction, rho: s.mu(rho))
+                         predictedWords: movedWords, predictedClassifier: movedClassifier, rho: s.mu(rho))
     var out: [String] = []
     // Every scalar column of the convergence table.
     if Set(m.scalars.keys) != Set(m2.scalars.keys) { out.append("metric names \(m.scalars.keys.sorted()) vs \(m2.scalars.keys.sorted())") }
