@@ -69,8 +69,8 @@ struct GradientEquivarianceTests {
     }
 
     /// One step of Training's float32 SGD (Network.sgdStep, lr 0.1, coupled weight decay) on a
-    /// minibatch of up to 8 training sentences, then the symmetry = the symmetry, then the step on the
-    /// moved minibatch.
+    /// minibatch of up to 8 training sentences followed by the symmetry equals the symmetry followed by
+    /// the step on the moved minibatch.
     static func checkSGDStep(_ p: Instance, _ kind: SymmetryKind) {
         let b = Built(p)
         let s = Symmetry.random(kind, for: b)
