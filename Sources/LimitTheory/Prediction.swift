@@ -225,7 +225,17 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         let family = try ReducedObjectives.typeI(profile: profile, wordsPerConcept: sc, lambdaW: lw, lambdaU: lu)
         let rho0 = family.trivial ? 0.1 : family.featureNorms[0]
         let b0 = family.trivial ? 0.1 : family.b
-        return try sampled(map: .identity, b0: b0, rho0: rho0)
+        var p = try sampled(map: .identity, b0: b0, rho0: rho0)
+        if options.related && !family.trivial {
+            // R_c restricted to collapsed words is also an upper bound of the exact minimum here.
+            var rc = try restricted(idealisedLN: false, family: family)
+            rc.exact = false
+            p.related = [rc]
+            if rc.objective < p.objective {
+                p.notes.append("the collapsed problem R_c (in related) reaches a lower objective than the type-II family for these latent variables; both are upper bounds of the exact minimum")
+            }
+        }
+        return p
     }
 }
 
