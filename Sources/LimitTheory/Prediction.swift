@@ -226,8 +226,9 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         let rho0 = family.trivial ? 0.1 : family.featureNorms[0]
         let b0 = family.trivial ? 0.1 : family.b
         var p = try sampled(map: .identity, b0: b0, rho0: rho0)
-        if options.related && !family.trivial {
-            // R_c restricted to collapsed words is also an upper bound of the exact minimum here.
+        if options.related && !family.trivial && z.count * spec.L <= 5000 {
+            // R_c restricted to collapsed words is also an upper bound of the exact minimum here (computed for
+            // small instances only: at paper scale with Zipf μ it is far above the family).
             var rc = try restricted(idealisedLN: false, family: family)
             rc.exact = false
             p.related = [rc]
