@@ -38,6 +38,8 @@ public final class RestrictedProblem: @unchecked Sendable {
     /// Threads used inside one evaluation.
     public var threads: Int
 
+    let pool = WorkspacePool()
+
     public init(latents: LatentVariables, wordsPerConcept sc: Int, d: Int, lambdaW: Double, lambdaU: Double,
                 idealisedLayerNorm: Bool, threads: Int = 1) {
         self.latents = latents; wordsPerConcept = sc; self.d = d
@@ -113,8 +115,13 @@ public final class RestrictedProblem: @unchecked Sendable {
             for e in 0..<de { phi[a * de + e] = idealisedLayerNorm ? sd * g[a * de + e] / gnorm[a] : g[a * de + e] }
         }
         // At[ℓ][α][j] = ⟨u_{j,ℓ}, φ_α⟩.
-        let At = UnsafeMutablePointer<Double>.allocate(capacity: L * nc * K)
-        defer { At.deallocate() }
+        let Q = groups.count
+        let totalCombos = groupOffset[Q - 1] + groups[Q - 1].combos
+        let T = max(1, min(threads, K / 64))
+        // Buffers come from a pool so that repeated evaluations do not map and unmap fresh memory.
+        let ws = pool.acquire(threads: T) { Workspace(K: K, L: L, nc: nc, combos: totalCombos, threads: T) }
+        defer { pool.release(ws) }
+        let At = ws.At.pointer
         for j in 0..<K {
             for l in 0..<L {
                 let u = U + (j * L + l) * de
@@ -126,10 +133,7 @@ public final class RestrictedProblem: @unchecked Sendable {
             }
         }
         // Grouped columns A3[q][code][j] = Σ_i At[start+i][digit_i(code)][j].
-        let Q = groups.count
-        let totalCombos = groupOffset[Q - 1] + groups[Q - 1].combos
-        let A3 = UnsafeMutablePointer<Double>.allocate(capacity: totalCombos * K)
-        defer { A3.deallocate() }
+        let A3 = ws.A3.pointer
         for (q, grp) in groups.enumerated() {
             for code in 0..<grp.combos {
                 let dst = A3 + (groupOffset[q] + code) * K
@@ -144,8 +148,7 @@ public final class RestrictedProblem: @unchecked Sendable {
         }
         // exp(row) is a product of exp(A3) columns, so only n_c^G·(L/G)·K exponentials are needed,
         // each group shifted by its largest entry; rows that would underflow are redone directly.
-        let E3 = UnsafeMutablePointer<Double>.allocate(capacity: totalCombos * K)
-        defer { E3.deallocate() }
+        let E3 = ws.E3.pointer
         var shift = 0.0
         for (q, grp) in groups.enumerated() {
             let base = A3 + groupOffset[q] * K
@@ -155,10 +158,10 @@ public final class RestrictedProblem: @unchecked Sendable {
             let eb = E3 + groupOffset[q] * K
             for i in 0..<(grp.combos * K) { eb[i] = Foundation.exp(base[i] - m) }
         }
-        let T = max(1, min(threads, K / 64))
         let wantGrad = gradient != nil
-        let Bs = (0..<T).map { _ in SharedBuffer(count: wantGrad ? totalCombos * K : 0) }
-        let losses = SharedBuffer(count: T)
+        let Bs = ws.Bs
+        if wantGrad { for b in Bs { b.zero() } }
+        let losses = ws.losses
         // The buffers are used through raw pointers below: keep them alive to the end.
         defer { withExtendedLifetime(Bs) {}; withExtendedLifetime(losses) {} }
         let A3Box = UncheckedBox(A3), E3Box = UncheckedBox(E3)
@@ -230,9 +233,8 @@ public final class RestrictedProblem: @unchecked Sendable {
                 for i in 0..<(totalCombos * K) { B3[i] += o[i] }
             }
             // B[ℓ][α][j] = Σ over the codes of ℓ's group whose digit at ℓ is α.
-            let B = UnsafeMutablePointer<Double>.allocate(capacity: L * nc * K)
-            defer { B.deallocate() }
-            B.initialize(repeating: 0, count: L * nc * K)
+            let B = ws.B.pointer
+            B.update(repeating: 0, count: L * nc * K)
             for (q, grp) in groups.enumerated() {
                 for code in 0..<grp.combos {
                     let src = B3 + (groupOffset[q] + code) * K
@@ -318,29 +320,24 @@ public final class RestrictedProblem: @unchecked Sendable {
     public func minimise(starts: [[Double]], gradientTolerance: Double? = nil, maxIterations: Int = 5000) throws -> [Solution] {
         let gradientTolerance = gradientTolerance ?? (parameterCount > 10_000 ? 3e-6 : 1e-7)
         let results = SolutionsBox(count: starts.count)
-        let threadsPerStart = max(1, workerThreads / max(1, starts.count))
+        // Starts run one after the other, each evaluation split over the cores.
         let saved = threads
-        threads = threadsPerStart
+        threads = workerThreads
         defer { threads = saved }
-        let workers = min(starts.count, workerThreads)
-        parallelFor(workers) { w in
-            var i = w
-            while i < starts.count {
-                var options = MultiMinimizer.Options()
-                options.gradientTolerance = gradientTolerance
-                options.maxIterations = maxIterations
-                let x0 = starts[i]
-                let norm = x0.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                options.initialStep = max(1e-3, 0.01 * norm)
-                do {
-                    let r = try MultiMinimizer.minimise({ x, gr in self.evaluate(x, gradient: gr) }, from: x0, options: options)
-                    let ce = self.crossEntropy(r.x)
-                    results.set(i, .success(Solution(x: r.x, value: r.value, crossEntropy: ce, iterations: r.iterations,
-                                                     converged: r.converged, gradientNorm: r.gradientNorm)))
-                } catch {
-                    results.set(i, .failure(error))
-                }
-                i += workers
+        for i in starts.indices {
+            var options = MultiMinimizer.Options()
+            options.gradientTolerance = gradientTolerance
+            options.maxIterations = maxIterations
+            let x0 = starts[i]
+            let norm = x0.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            options.initialStep = max(1e-3, 0.01 * norm)
+            do {
+                let r = try MultiMinimizer.minimise({ x, gr in self.evaluate(x, gradient: gr) }, from: x0, options: options)
+                let ce = self.crossEntropy(r.x)
+                results.set(i, .success(Solution(x: r.x, value: r.value, crossEntropy: ce, iterations: r.iterations,
+                                                 converged: r.converged, gradientNorm: r.gradientNorm)))
+            } catch {
+                results.set(i, .failure(error))
             }
         }
         return try results.values.map { try $0!.get() }
@@ -381,4 +378,30 @@ final class SolutionsBox: @unchecked Sendable {
     private(set) var values: [Result<RestrictedProblem.Solution, Error>?]
     init(count: Int) { values = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ r: Result<RestrictedProblem.Solution, Error>) { lock.lock(); values[i] = r; lock.unlock() }
+}
+
+/// Scratch memory of one evaluation of R_c.
+final class Workspace: @unchecked Sendable {
+    let At: SharedBuffer, A3: SharedBuffer, E3: SharedBuffer, B: SharedBuffer, losses: SharedBuffer
+    let Bs: [SharedBuffer]
+    let threads: Int
+    init(K: Int, L: Int, nc: Int, combos: Int, threads: Int) {
+        At = SharedBuffer(count: L * nc * K); A3 = SharedBuffer(count: combos * K); E3 = SharedBuffer(count: combos * K)
+        B = SharedBuffer(count: L * nc * K); losses = SharedBuffer(count: threads)
+        Bs = (0..<threads).map { _ in SharedBuffer(count: combos * K) }
+        self.threads = threads
+    }
+}
+
+/// A lock-protected pool of workspaces (evaluations may run concurrently from several starts).
+final class WorkspacePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [Workspace] = []
+    func acquire(threads: Int, _ make: () -> Workspace) -> Workspace {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = free.lastIndex(where: { $0.threads == threads }) { return free.remove(at: i) }
+        return make()
+    }
+    func release(_ w: Workspace) { lock.lock(); free.append(w); lock.unlock() }
 }

@@ -303,7 +303,7 @@ public final class SampledFamily: @unchecked Sendable {
             if let g { for i in 0..<n { g[i] /= scale[i] } }
             return v
         }
-        options.gradientTolerance = 1e-6
+        options.gradientTolerance = 1e-5
         var r = try MultiMinimizer.minimise(scaled, from: x0, options: options)
         r.x = r.x.enumerated().map { $0.element / scale[$0.offset] }
         var objective = r.value

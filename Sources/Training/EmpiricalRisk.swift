@@ -43,12 +43,13 @@ public final class EmpiricalRisk: @unchecked Sendable {
     public private(set) var lastAccuracy: Double = .nan
 
     public init(nw: Int, d: Int, K: Int, L: Int, layerNorm: Bool, eps: Double, weightDecayW: Double, weightDecayU: Double,
-                sentences: SentenceSet, threads: Int = 2) {
+                sentences: SentenceSet, threads: Int? = nil) {
         precondition(sentences.length == L && nw <= Int(UInt16.max) + 1)
         self.nw = nw; self.d = d; self.K = K; self.L = L; self.layerNorm = layerNorm; self.eps = eps
         self.weightDecayW = weightDecayW; self.weightDecayU = weightDecayU
         self.count = sentences.count
-        self.threads = max(1, threads)
+        // Small problems stay on one thread: waking workers costs more than it saves.
+        self.threads = max(1, threads ?? (sentences.count * K >= 4_000_000 ? 2 : 1))
         nb = (K + Self.kb - 1) / Self.kb
         words = sentences.words.map { UInt16($0) }
         labels = sentences.labels
@@ -66,7 +67,8 @@ public final class EmpiricalRisk: @unchecked Sendable {
         partArg = [Int32](repeating: 0, count: count * self.threads)
     }
 
-    public convenience init(spec: Spec, sentences: SentenceSet, threads: Int = 2) {
+    /// `threads`: worker threads for the two passes (default: 2 for N·K ≥ 4e6, else 1).
+    public convenience init(spec: Spec, sentences: SentenceSet, threads: Int? = nil) {
         self.init(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
                   weightDecayW: spec.weightDecayW, weightDecayU: spec.weightDecayU, sentences: sentences, threads: threads)
     }
