@@ -59,7 +59,7 @@ private func metrics(_ b: Built, W: [Double], U: [Double], latents: LatentVariab
     let predictedPsi = try WordFeatures.features(matrix(predictedWords, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     var gram = ConceptGeometry.simplexCosines(concepts: b.nc)
     for i in 0..<gram.data.count { gram.data[i] *= 2.5 }
-    let predicted = Prediction(conceptCosines: ConceptGeometry.simplexCosines(concepts: b.nc), gram: gram, rho: rho,
+    let predicted = PredictedConfiguration(conceptCosines: ConceptGeometry.simplexCosines(concepts: b.nc), gram: gram, rho: rho,
                                words: predictedPsi, classifier: matrix(predictedClassifier, cols: b.L * b.d),
                                selfDualityMean: 0.9, objective: 0.4)
     return try CollapseMetrics.compute(words: psi, classifier: matrix(U, cols: b.L * b.d), latents: latents,
