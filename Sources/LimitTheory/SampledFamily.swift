@@ -1,4 +1,5 @@
 import Foundation
+import ExperimentSpec
 import GSLBridge
 import TaskModel
 
@@ -55,6 +56,10 @@ public final class SampledFamily: @unchecked Sendable {
         self.latents = latents; self.mu = mu; self.map = map; self.lambdaW = lambdaW; self.lambdaU = lambdaU
         K = latents.count; L = latents.length; nc = latents.concepts; sc = mu.count
         let T = pow(Double(sc), Double(L))
+        let codeBytes = Double(K) * Double(K) * Double((L + SampledFamily.chunkBits - 1) / SampledFamily.chunkBits)
+        if codeBytes > 2e9 {
+            throw LimitTheoryError("the sampled type-II family stores the mismatch codes of all K² = \(K)² class pairs (\(MemoryError.format(codeBytes))): too large; reduce K")
+        }
         if T <= exactLimit {
             var tup: [Int32] = [], w: [Double] = []
             var beta = [Int](repeating: 0, count: L)
