@@ -63,7 +63,7 @@ func summary(_ p: Prediction, spec: Spec, indent: String = "") -> String {
     lines.append("\(indent)  classifier     RMS ‖u_kℓ‖ = \(format(p.classifierNorm))")
     let cos = p.conceptGram.indices.flatMap { i in (0..<i).map { j in
         p.conceptGram[i][j] / (p.conceptGram[i][i] * p.conceptGram[j][j]).squareRoot() } }
-    lines.append("\(indent)  concept cosines \(cos.map { String(format: "%.4f", $0) }.joined(separator: ", "))")
+    lines.append("\(indent)  concept cosines \(cos.map { $0.isFinite ? String(format: "%.4f", $0) : "undefined (zero vectors)" }.joined(separator: ", "))")
     if p.starts.count > 1 { lines.append("\(indent)  starts         \(p.starts.map(format).joined(separator: ", "))") }
     if p.duplicateClasses > 0 { lines.append("\(indent)  duplicates     \(p.duplicateClasses) classes repeat a latent variable") }
     for n in p.notes { lines.append("\(indent)  note: \(n)") }

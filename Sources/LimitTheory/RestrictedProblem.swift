@@ -286,14 +286,15 @@ public final class RestrictedProblem: @unchecked Sendable {
     }
 
     /// A start built from a simplex family solution: g_α = a·f_α (f a simplex frame; unit with
-    /// LayerNorm) and u_{j,ℓ} = b·f_{z_jℓ}; with `rng`, g is replaced by a random Gaussian configuration
-    /// of the same scale and U follows it, with noise.
+    /// LayerNorm) and u_{j,ℓ} = b·f_{z_jℓ}; with `rng`, the frame is perturbed at random (40% of its
+    /// norm) and U follows it, with 30% noise.
     public func start(a: Double, b: Double, rng: RandomGenerator?) -> [Double] {
         let de = dimension
         var f = simplexFrame(concepts: nc, dimension: de)
         let scaleG = idealisedLayerNorm ? 1.0 : a
         if let rng {
-            for i in 0..<nc { for e in 0..<de { f[i][e] = rng.gaussian() / Double(de).squareRoot() } }
+            // The simplex, each vector moved by a Gaussian of 40% of its norm.
+            for i in 0..<nc { for e in 0..<de { f[i][e] += 0.4 * rng.gaussian() / Double(de).squareRoot() } }
             for i in 0..<nc {
                 let n = f[i].reduce(0) { $0 + $1 * $1 }.squareRoot()
                 f[i] = f[i].map { $0 / n }
@@ -328,11 +329,25 @@ public final class RestrictedProblem: @unchecked Sendable {
             var options = MultiMinimizer.Options()
             options.gradientTolerance = gradientTolerance
             options.maxIterations = maxIterations
-            let x0 = starts[i]
+            // Diagonal preconditioning: the curvature along g (λ_W·s_c plus the loss's ~L·b²/4) is
+            // hundreds of times that along U (λ_U plus ~a²/(4K)); BFGS runs on x_i·s_i with s_i² those estimates.
+            let (sg, su) = preconditioner(starts[i])
+            let ng = nc * dimension, n = parameterCount
+            let x0 = starts[i].enumerated().map { $0.element * ($0.offset < ng ? sg : su) }
             let norm = x0.reduce(0) { $0 + $1 * $1 }.squareRoot()
             options.initialStep = max(1e-3, 0.01 * norm)
+            options.gradientTolerance = gradientTolerance * min(sg, su)
+            let raw = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+            defer { raw.deallocate() }
+            let scaled: MultiMinimizer.Objective = { x, gr in
+                for j in 0..<n { raw[j] = x[j] / (j < ng ? sg : su) }
+                let v = self.evaluate(UnsafeBufferPointer(raw), gradient: gr)
+                if let gr { for j in 0..<n { gr[j] /= (j < ng ? sg : su) } }
+                return v
+            }
             do {
-                let r = try MultiMinimizer.minimise({ x, gr in self.evaluate(x, gradient: gr) }, from: x0, options: options)
+                var r = try MultiMinimizer.minimise(scaled, from: x0, options: options)
+                r.x = r.x.enumerated().map { $0.element / ($0.offset < ng ? sg : su) }
                 let ce = self.crossEntropy(r.x)
                 results.set(i, .success(Solution(x: r.x, value: r.value, crossEntropy: ce, iterations: r.iterations,
                                                  converged: r.converged, gradientNorm: r.gradientNorm)))
@@ -341,6 +356,23 @@ public final class RestrictedProblem: @unchecked Sendable {
             }
         }
         return try results.values.map { try $0!.get() }
+    }
+
+    /// Scales (s_g, s_U) of the diagonal preconditioner at a start.
+    func preconditioner(_ x: [Double]) -> (Double, Double) {
+        let ng = nc * dimension
+        var gg = 0.0, uu = 0.0
+        for i in 0..<ng { gg += x[i] * x[i] }
+        for i in ng..<x.count { uu += x[i] * x[i] }
+        let b2 = uu / Double(K * L)
+        let a2 = idealisedLayerNorm ? Double(d) : gg / Double(nc)
+        // p(1 − p) of the softmax, at most 1/4, is about the cross-entropy when the classes are well separated.
+        let q = min(0.25, crossEntropy(x))
+        if idealisedLayerNorm { return (1, 1) }  // measured: no gain for the scale-invariant directions
+        let curvG = lambdaW * Double(wordsPerConcept) + Double(L) * b2 * q
+        let curvU = lambdaU + a2 * q / Double(K)
+        let sg = curvG.squareRoot(), su = curvU.squareRoot()
+        return (sg.isFinite && sg > 0 ? sg : 1, su.isFinite && su > 0 ? su : 1)
     }
 
     /// Embeds a working-dimension solution in R^d: concept features φ (n_c x d) and U (K x L·d).

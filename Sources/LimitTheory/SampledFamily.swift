@@ -1,4 +1,5 @@
 import Foundation
+import ExperimentSpec
 import GSLBridge
 import TaskModel
 
@@ -55,6 +56,10 @@ public final class SampledFamily: @unchecked Sendable {
         self.latents = latents; self.mu = mu; self.map = map; self.lambdaW = lambdaW; self.lambdaU = lambdaU
         K = latents.count; L = latents.length; nc = latents.concepts; sc = mu.count
         let T = pow(Double(sc), Double(L))
+        let codeBytes = Double(K) * Double(K) * Double((L + SampledFamily.chunkBits - 1) / SampledFamily.chunkBits)
+        if codeBytes > 2e9 {
+            throw LimitTheoryError("the sampled type-II family stores the mismatch codes of all K² = \(K)² class pairs (\(MemoryError.format(codeBytes))): too large; reduce K")
+        }
         if T <= exactLimit {
             var tup: [Int32] = [], w: [Double] = []
             var beta = [Int](repeating: 0, count: L)
@@ -288,10 +293,12 @@ public final class SampledFamily: @unchecked Sendable {
         // the loss's c²b²/4 per expected occurrence), so rare and frequent ranks are on one scale.
         let c = ReducedObjectives.cFactor(nc), L = Double(self.L), KL = Double(K * self.L)
         let rhoBar2 = zip(mu, rho0).reduce(0) { $0 + $1.0 * map.s($1.1) * map.s($1.1) }
-        var scale = [(lambdaU * KL + L * c * c * rhoBar2 / 4).squareRoot()]
+        // p(1 − p) of the softmax: at most 1/4, about the cross-entropy when classes are well separated.
+        let q = min(0.25, crossEntropy([b0] + rho0).value)
+        var scale = [(lambdaU * KL + L * c * c * rhoBar2 * q).squareRoot()]
         for m in mu {
             let ds = map.ds(rho0.first ?? 1)
-            scale.append((lambdaW * Double(nc) + L * m * c * c * b0 * b0 * ds * ds / 4).squareRoot())
+            scale.append((lambdaW * Double(nc) + L * m * c * c * b0 * b0 * ds * ds * q).squareRoot())
         }
         let n = scale.count
         let x0 = ([b0] + rho0).enumerated().map { $0.element * scale[$0.offset] }

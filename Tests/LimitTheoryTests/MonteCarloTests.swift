@@ -49,3 +49,20 @@ import Testing
         #expect(abs(mean - exact) < 4 * se, "exact \(exact), Monte Carlo \(mean) ± \(se)")
     }
 }
+
+@Suite struct SampledEstimateTests {
+    @Test func sampledFamilyAgreesWithEnumerationWithinItsStandardError() throws {
+        // s_c^L = 3^4 = 81 tuples: enumerable; forcing sampling (exactLimit 0) must agree within 4 SE.
+        let z = LatentVariables.random(concepts: 3, length: 4, count: 20, seed: 12)
+        let mu = [0.6, 0.3, 0.1]
+        let x = [0.5, 1.4, 0.9, 0.5]
+        let exact = try SampledFamily(latents: z, mu: mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 4, seed: 1)
+        let sampled = try SampledFamily(latents: z, mu: mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 400,
+                                        seed: 2, exactLimit: 0)
+        #expect(exact.isExact && !sampled.isExact)
+        let e = exact.crossEntropy(x), s = sampled.crossEntropy(x)
+        #expect(e.standardError == 0 && s.standardError > 0)
+        // 8000 independent sentences: within 4 standard errors with probability > 0.9999.
+        #expect(abs(e.value - s.value) < 4 * s.standardError, "exact \(e.value), sampled \(s.value) ± \(s.standardError)")
+    }
+}
