@@ -4,7 +4,7 @@ import GSLBridge
 import TaskModel
 
 /// Collapse metrics of a set of word features (after ψ), SPEC section 5.
-public struct CollapseMetrics: Codable, Sendable, Equatable {
+public struct ConfigurationMetrics: Codable, Sendable, Equatable {
     /// Σ‖w − mean_concept‖² / Σ‖w − mean_all‖² (unweighted over words, after centring on the global mean).
     public var withinConceptRatio: Double
     /// Mean over words of 1 − cos(w, mean of its concept), after centring on the global mean.
@@ -107,7 +107,7 @@ public func verify(spec: Spec, starts: Int = 5, progress: (@Sendable (String) ->
     progress?("minimising the exact R (\(risk.parameterCount) variables, \(risk.tupleCount) word tuples per class) from \(starts) start(s)")
     let sols = try risk.minimise(starts: xs, progress: progress.map { p in { @Sendable i, v in p("start \(i): R = \(v)") } })
     let best = sols.min { $0.value < $1.value }!
-    let metrics = CollapseMetrics(features: risk.features(best.x), concepts: spec.nc)
+    let metrics = ConfigurationMetrics(features: risk.features(best.x), concepts: spec.nc)
     let blocks = risk.classifierBlocks(best.x)
     let rmsU = (blocks.reduce(0.0) { $0 + $1.reduce(0) { $0 + $1 * $1 } } / Double(blocks.count)).squareRoot()
     return VerifyResult(bestObjective: best.value, predictedObjective: prediction.objective, gap: best.value - prediction.objective,
