@@ -32,6 +32,15 @@ public enum SweepOptimizer: String, Codable, Sendable, CaseIterable {
     case fullBatch = "full-batch"
 }
 
+/// Where a full-batch minimisation starts.
+public enum SweepStart: String, Codable, Sendable, CaseIterable {
+    /// The reference initialisation (PyTorch defaults / 1000), as SGD does.
+    case reference
+    /// The predicted limit configuration: the minimiser nearest the prediction, found fast; the
+    /// objective gap then measures how far the empirical minimum has moved from the limit.
+    case prediction
+}
+
 /// A convergence sweep: one network per (regime, n_spl, seed), each set against the prediction.
 public struct SweepPlan: Codable, Sendable, Equatable {
     public var base: String  // the base spec's JSON text
@@ -43,9 +52,12 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var maxIterations: Int
     public var gradientTolerance: Double
     public var starts: Int
+    /// Full-batch: where BFGS starts.
+    public var start: SweepStart
 
     public init(base: Spec, nspl: [Int], regimes: [SweepRegime], seeds: Int, optimizer: SweepOptimizer,
-                maxIterations: Int = 3000, gradientTolerance: Double = 1e-7, starts: Int = defaultPredictStarts) throws {
+                maxIterations: Int = 3000, gradientTolerance: Double = 1e-7, starts: Int = defaultPredictStarts,
+                start: SweepStart = .reference) throws {
         guard !nspl.isEmpty, nspl.allSatisfy({ $0 >= 1 }) else {
             throw SweepError("--nspl must list positive integers (got \(nspl))")
         }
@@ -62,6 +74,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         self.maxIterations = maxIterations
         self.gradientTolerance = gradientTolerance
         self.starts = starts
+        self.start = start
     }
 
     public var baseSpec: Spec { try! Spec.parse(json: Data(base.utf8)) }
@@ -159,7 +172,10 @@ public final class ConvergenceSweep {
             info["test_accuracy"] = String(trainer.history.last?.testAccuracy ?? .nan)
         case .fullBatch:
             let fb = FullBatchTrainer(spec: spec)
-            let r = try fb.minimise(maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance)
+            let start = plan.start == .prediction
+                ? try Compare.parameters(at: prediction, spec: spec, latents: spec.latentVariables()) : nil
+            info["start"] = start == nil ? "reference" : "prediction"
+            let r = try fb.minimise(from: start, maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance)
             params = r.parameters
             info["iterations"] = String(r.summary.epochs)
             info["stop"] = r.summary.stopReason ?? ""

@@ -77,6 +77,24 @@ public enum Compare {
             predictedWordNorms: prediction.wordNorms, measuredWordNorms: measured)
     }
 
+    /// Network parameters at the predicted configuration, to start a full-batch minimisation from:
+    /// W from the predicted features (rescaled to the predicted pre-LayerNorm norms ρ_β when the
+    /// prediction has them and LayerNorm is on) and U the predicted classifier. Nil when the
+    /// prediction has no configuration (or is trivial).
+    public static func parameters(at prediction: Prediction, spec: Spec, latents: LatentVariables) throws -> Parameters? {
+        let pc = try PredictedConfiguration.from(prediction, spec: spec, latents: latents)
+        guard var words = pc.words, let u = pc.classifier else { return nil }
+        if spec.layerNorm, let rho = prediction.rho, rho.count == spec.sc {
+            for i in 0..<words.rows {
+                let n = words.row(i).reduce(0) { $0 + $1 * $1 }.squareRoot()
+                guard n > 0 else { continue }
+                let scale = rho[i % spec.sc] / n
+                for j in 0..<words.cols { words[i, j] *= scale }
+            }
+        }
+        return Parameters(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, W: words.data.map(Float.init), U: u.data.map(Float.init))
+    }
+
     /// Writes the figures of one network (PCA of words and classifier blocks, norm law) into a folder.
     public static func writeFigures(spec: Spec, parameters p: Parameters, prediction: Prediction?, into dir: String,
                                     prefix: String, title: String) throws -> [String] {

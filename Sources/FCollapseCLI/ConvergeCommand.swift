@@ -20,6 +20,8 @@ struct ConvergeCommand: ParsableCommand {
     @Option(help: "Regimes, comma-separated: uniform, zipf, zipf-ln.") var regimes = "uniform,zipf,zipf-ln"
     @Option(help: "sgd (the reference protocol, step count held fixed) or full-batch (exact empirical-risk minimiser).")
     var optimizer = "sgd"
+    @Option(help: "Full-batch start: reference (the reference initialisation) or prediction (the predicted configuration).")
+    var start = "reference"
     @Option(help: "Seeds per cell.") var seeds = 1
     @Option(help: "Full-batch: BFGS iteration limit.") var maxIterations = 3000
     @Option(help: "Run one slice of the cells, i/n (1-based), e.g. for Slurm: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT")
@@ -47,7 +49,11 @@ struct ConvergeCommand: ParsableCommand {
         guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
             throw ValidationError("--shard must be i/n with 1 ≤ i ≤ n (got '\(shard)')")
         }
-        let plan = try SweepPlan(base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations)
+        guard let st = SweepStart(rawValue: start) else {
+            throw ValidationError("--start must be reference or prediction (got '\(start)')")
+        }
+        let plan = try SweepPlan(base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations,
+                                 start: st)
         for key in plan.cells {
             try plan.spec(for: key).checkMemory(for: opt == .sgd ? .train : .fullBatch)
         }
