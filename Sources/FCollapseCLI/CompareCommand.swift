@@ -24,14 +24,14 @@ struct CompareCommand: ParsableCommand {
         printError("predicting the limit for \(spec.name ?? "the spec") (\(spec.regime.rawValue))")
         let prediction = try Compare.prediction(for: spec, starts: starts, progress: { printError("  " + $0) })
         let cmp = try Compare.compare(spec: spec, parameters: runData.parameters, prediction: prediction)
-        try AtomicFile.writeJSON(cmp, to: checkpoint + "/comparison.json")
+        try AtomicFile.writeJSON(cmp, to: checkpoint + "/comparison.json", snakeCase: true)
         var figures: [String] = []
         if !noFigures {
             figures = try Compare.writeFigures(spec: spec, parameters: runData.parameters, prediction: prediction,
                                                into: checkpoint, prefix: "", title: " — \(spec.name ?? "")")
         }
         if json {
-            print(try JSONOutput.string(cmp), terminator: "")
+            print(try JSONOutput.string(cmp, snakeCase: true), terminator: "")
             return
         }
         let m = cmp.metrics
