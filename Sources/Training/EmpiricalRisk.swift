@@ -11,7 +11,7 @@ import TaskModel
 /// (K·L·d), row-major as in ``Parameters``.
 ///
 /// How it is fast: y_j(x) = Σ_ℓ A_ℓ[x_ℓ, j] with A_ℓ = Ψ·U_ℓᵀ (n_w x K, one dgemm per position), so
-/// a sentence's logits are a sum of L gathered rows. The classes are cut into blocks of 16 and the
+/// a sentence's logits are a sum of L gathered rows. The classes are cut into blocks of 8 and the
 /// tables A_ℓ are stored block by block, so that one block of all L tables stays in cache while all
 /// sentences stream past it. A first pass takes the log-sum-exp of every sentence (online over the
 /// blocks); a second recomputes the logits and adds the softmax residuals p − onehot, per position
@@ -26,7 +26,7 @@ public final class EmpiricalRisk: @unchecked Sendable {
     public let count: Int
     public let threads: Int
 
-    static let kb = 16
+    static let kb = 8
     let nb: Int
     let words: [UInt16]
     let labels: [Int32]
@@ -142,7 +142,7 @@ public final class EmpiricalRisk: @unchecked Sendable {
                                                         s[i] = s[i] * Foundation.exp(m[i] - bm)
                                                         m[i] = bm
                                                     }
-                                                    s[i] += FastExp.exp(acc - SIMD16(repeating: m[i])).sum()
+                                                    s[i] += FastExp.exp(acc - SIMD8(repeating: m[i])).sum()
                                                     let k = Int(lbase[i]) - j0
                                                     if k >= 0 && k < kb { clb[i] = acc[k] }
                                                 }
@@ -199,13 +199,13 @@ public final class EmpiricalRisk: @unchecked Sendable {
                                     for i in 0..<N {
                                         let wi = wbase + i * Lc
                                         let acc = Self.gather(base, wi, L: Lc, nw: nwc)
-                                        var r = FastExp.exp(acc - SIMD16(repeating: lsbase[i])) * invN
+                                        var r = FastExp.exp(acc - SIMD8(repeating: lsbase[i])) * invN
                                         let k = Int(lbase[i]) - j0
                                         if k >= 0 && k < kb { r[k] -= invN }
                                         for l in 0..<Lc {
                                             let p = UnsafeMutableRawPointer(gblock + (l * nwc + Int(wi[l])) * kb)
-                                            let old = p.loadUnaligned(as: SIMD16<Double>.self)
-                                            p.storeBytes(of: old + r, as: SIMD16<Double>.self)
+                                            let old = p.loadUnaligned(as: SIMD8<Double>.self)
+                                            p.storeBytes(of: old + r, as: SIMD8<Double>.self)
                                         }
                                     }
                                     b += T
@@ -255,10 +255,10 @@ public final class EmpiricalRisk: @unchecked Sendable {
 
     /// Σ_ℓ of the rows of the L tables of one block for the words of one sentence.
     @inline(__always)
-    static func gather(_ base: UnsafePointer<Double>, _ w: UnsafePointer<UInt16>, L: Int, nw: Int) -> SIMD16<Double> {
-        var acc = SIMD16<Double>(repeating: 0)
+    static func gather(_ base: UnsafePointer<Double>, _ w: UnsafePointer<UInt16>, L: Int, nw: Int) -> SIMD8<Double> {
+        var acc = SIMD8<Double>(repeating: 0)
         for l in 0..<L {
-            acc += UnsafeRawPointer(base + (l * nw + Int(w[l])) * kb).loadUnaligned(as: SIMD16<Double>.self)
+            acc += UnsafeRawPointer(base + (l * nw + Int(w[l])) * kb).loadUnaligned(as: SIMD8<Double>.self)
         }
         return acc
     }

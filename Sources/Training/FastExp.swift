@@ -5,14 +5,14 @@
 @usableFromInline
 enum FastExp {
     @inline(__always) @usableFromInline
-    static func exp(_ x: SIMD16<Double>) -> SIMD16<Double> {
-        let xc = x.clamped(lowerBound: SIMD16(repeating: -700), upperBound: SIMD16(repeating: 700))
+    static func exp(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        let xc = x.clamped(lowerBound: SIMD8(repeating: -700), upperBound: SIMD8(repeating: 700))
         // Round x·log2(e) to an integer n with the 1.5·2^52 trick: the integer sits in the low bits.
-        let magic = SIMD16<Double>(repeating: 6755399441055744.0)
+        let magic = SIMD8<Double>(repeating: 6755399441055744.0)
         let t = xc * 1.4426950408889634 + magic
         let n = t - magic
         let r = (xc - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10
-        var p = SIMD16<Double>(repeating: 1.0 / 39916800.0)
+        var p = SIMD8<Double>(repeating: 1.0 / 39916800.0)
         p = p * r + 1.0 / 3628800.0
         p = p * r + 1.0 / 362880.0
         p = p * r + 1.0 / 40320.0
@@ -24,8 +24,8 @@ enum FastExp {
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
-        let bits = unsafeBitCast(t, to: SIMD16<Int64>.self) &- 0x4338_0000_0000_0000
-        let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: SIMD16<Double>.self)
+        let bits = unsafeBitCast(t, to: SIMD8<Int64>.self) &- 0x4338_0000_0000_0000
+        let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: SIMD8<Double>.self)
         return p * scale
     }
 }

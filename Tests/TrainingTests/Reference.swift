@@ -45,7 +45,7 @@ enum Reference {
         return value
     }
 
-    /// A tiny spec: K = 20 is not a multiple of the risk's class blocks (16), so padding is exercised.
+    /// A tiny spec: K = 20 is not a multiple of the risk's class blocks (8), so padding is exercised.
     static func tinySpec(layerNorm: Bool, zipf: Bool = false) -> Spec {
         Spec(nc: 3, nw: 9, L: 3, K: 20, d: 5, wordFreq: zipf ? .zipf : .uniform, layerNorm: layerNorm, layerNormEps: 1e-5,
              weightDecayW: 0.01, weightDecayU: 0.02, lr: 0.1, bsz: 8, numEpochs: 10, nspl: 4, nTest: 2, report: 5,
