@@ -123,7 +123,7 @@ public struct Report {
         switch scale {
         case .quick:
             sweepBase = Spec.preset("quick")!
-            nspl = [5, 20, 100, 500]
+            nspl = [5, 20, 50, 100]
             optimizer = .fullBatch
         case .paper:
             sweepBase = Spec.preset("fig3")!
