@@ -166,7 +166,14 @@ public final class ConvergenceSweep {
         switch plan.optimizer {
         case .sgd:
             let trainer = Trainer(spec: spec)
-            try trainer.train()
+            let report = progress
+            try trainer.train(progress: { event in
+                if case .epoch(let r, true) = event {
+                    report?(String(format: "    %@: epoch %d/%d, train loss %.4f, train acc %.1f%%%@", key.description, r.epoch,
+                                   spec.numEpochs, r.trainLoss, 100 * r.trainAccuracy,
+                                   r.testAccuracy.map { String(format: ", test acc %.1f%%", 100 * $0) } ?? ""))
+                }
+            })
             params = trainer.parameters
             info["epochs"] = String(spec.numEpochs)
             info["test_accuracy"] = String(trainer.history.last?.testAccuracy ?? .nan)
@@ -175,7 +182,11 @@ public final class ConvergenceSweep {
             let start = plan.start == .prediction
                 ? try Compare.parameters(at: prediction, spec: spec, latents: spec.latentVariables()) : nil
             info["start"] = start == nil ? "reference" : "prediction"
-            let r = try fb.minimise(from: start, maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance)
+            let report = progress
+            let r = try fb.minimise(from: start, maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance,
+                                    progress: { it, value in
+                                        if it % 500 == 0 { report?(String(format: "    %@: BFGS iteration %d, objective %.8f", key.description, it, value)) }
+                                    })
             params = r.parameters
             info["iterations"] = String(r.summary.epochs)
             info["stop"] = r.summary.stopReason ?? ""
