@@ -41,7 +41,8 @@ public struct ConfigurationMetrics: Codable, Sendable, Equatable {
             residual += nf > 0 && nm > 0 ? 1 - dot / (nf * nm).squareRoot() : 1
         }
         withinConceptRatio = total > 0 ? within / total : 0
-        directionResidual = residual / Double(nw)
+        // 1 − cos ≥ 0; rounding can leave −1e-17 at an exactly collapsed configuration.
+        directionResidual = max(0, residual / Double(nw))
         wordNorms = (0..<sc).map { b in
             (0..<nc).reduce(0.0) { acc, a in acc + features[a * sc + b].reduce(0) { $0 + $1 * $1 }.squareRoot() } / Double(nc)
         }
@@ -69,11 +70,16 @@ public struct VerifyResult: Codable, Sendable {
     public var conceptGram: [[Double]]
     /// Exact R reached from each start.
     public var starts: [Double]
+    /// Whether each start passed the gradient test (‖∇R‖ < 1e-9); BFGS2 often stops earlier on "no progress in the
+    /// line search" at a minimum, so read it with `gradient_norms`.
     public var converged: [Bool]
+    /// ‖∇R‖ where each start stopped.
+    public var gradientNorms: [Double]
     public var prediction: Prediction
 
     enum CodingKeys: String, CodingKey {
         case gap, starts, converged, prediction
+        case gradientNorms = "gradient_norms"
         case bestObjective = "best_objective"
         case predictedObjective = "predicted_objective"
         case bestCrossEntropy = "best_cross_entropy"
@@ -115,5 +121,5 @@ public func verify(spec: Spec, starts: Int = 5, progress: (@Sendable (String) ->
                         withinConceptRatio: metrics.withinConceptRatio, directionResidual: metrics.directionResidual,
                         wordNorms: metrics.wordNorms, predictedWordNorms: prediction.wordNorms, classifierNorm: rmsU,
                         conceptGram: metrics.conceptGram, starts: sols.map(\.value), converged: sols.map(\.converged),
-                        prediction: prediction)
+                        gradientNorms: sols.map(\.gradientNorm), prediction: prediction)
 }
