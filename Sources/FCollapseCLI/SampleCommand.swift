@@ -67,7 +67,7 @@ struct SampleCommand: ParsableCommand {
             let n = dups.reduce(0) { $0 + $1.count - 1 }
             print("latent variables: \(dups.count) group(s) of classes share a latent variable (\(n) classes indistinguishable, \(String(format: "%.1f", 100 * Double(n) / Double(spec.K)))%): first \(dups.prefix(3).map { "\($0)" }.joined(separator: ", "))")
         }
-        if !hist.isEmpty { print("Hamming distances between classes (h: pairs): " + hist.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")) }
+        if !hist.isEmpty { print("Hamming distances between classes (h: ordered pairs j ≠ k): " + hist.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")) }
         for c in out {
             print("\nclass \(c.class): latent variable z = \(c.latent.map(String.init).joined(separator: " "))")
             for s in c.sentences { print("  " + s.map { "(\($0[0]),\($0[1]))" }.joined(separator: " ")) }
