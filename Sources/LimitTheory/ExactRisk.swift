@@ -9,7 +9,7 @@ import TaskModel
 ///
 /// with or without LayerNorm. ε > 0: ψ(v) = √d·v_c/sqrt(‖v_c‖² + dε), penalties on both W and U.
 /// ε = 0 (idealised): features √d·v_c/‖v_c‖ and no penalty on W. Analytic gradient.
-public final class ExactRisk: @unchecked Sendable {
+public final class ExactRisk: SmoothObjective, @unchecked Sendable {
     public let latents: LatentVariables
     public let mu: [Double]
     public let wordsPerConcept: Int
@@ -78,13 +78,7 @@ public final class ExactRisk: @unchecked Sendable {
         return (0..<nw).map { Array(phi[($0 * d)..<(($0 + 1) * d)]) }
     }
 
-    public func value(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { evaluateParts($0, gradient: nil).value } }
     public func crossEntropy(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { evaluateParts($0, gradient: nil).crossEntropy } }
-    public func gradient(_ x: [Double]) -> [Double] {
-        var g = [Double](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { _ = evaluateParts(xb, gradient: $0) } }
-        return g
-    }
     public func evaluate(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
         evaluateParts(x, gradient: gradient).value
     }

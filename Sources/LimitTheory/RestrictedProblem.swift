@@ -14,7 +14,7 @@ import TaskModel
 ///
 /// One evaluation costs O(K²·L): the logits of class k's sentence for all j are a sum of L gathered
 /// columns of A_ℓ = U_ℓ·φᵀ (K x n_c), and the gradient scatters the residuals back into B_ℓ.
-public final class RestrictedProblem: @unchecked Sendable {
+public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
     public let latents: LatentVariables
     public let wordsPerConcept: Int
     public let d: Int
@@ -75,13 +75,6 @@ public final class RestrictedProblem: @unchecked Sendable {
         evaluateParts(x, gradient: gradient).value
     }
 
-    public func value(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { evaluate($0, gradient: nil) } }
-
-    public func gradient(_ x: [Double]) -> [Double] {
-        var gr = [Double](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xb in gr.withUnsafeMutableBufferPointer { _ = evaluate(xb, gradient: $0) } }
-        return gr
-    }
 
     /// The cross-entropy part of R_c at x.
     public func crossEntropy(_ x: [Double]) -> Double {

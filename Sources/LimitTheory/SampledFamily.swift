@@ -13,7 +13,7 @@ import TaskModel
 /// and otherwise a sample average over `samplesPerClass` sentences per class (common random numbers,
 /// so the minimisation is deterministic); the cross-entropy at the minimiser is then re-estimated on
 /// a fresh sample, with its standard error.
-public final class SampledFamily: @unchecked Sendable {
+public final class SampledFamily: SmoothObjective, @unchecked Sendable {
     public let latents: LatentVariables
     public let mu: [Double]
     public let map: ReducedObjectives.NormMap
@@ -103,12 +103,6 @@ public final class SampledFamily: @unchecked Sendable {
 
     public var parameterCount: Int { 1 + sc }
 
-    public func value(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { evaluateParts($0, gradient: nil).value } }
-    public func gradient(_ x: [Double]) -> [Double] {
-        var g = [Double](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { _ = evaluateParts(xb, gradient: $0) } }
-        return g
-    }
     public func evaluate(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
         evaluateParts(x, gradient: gradient).value
     }

@@ -17,7 +17,7 @@ import TaskModel
 /// blocks); a second recomputes the logits and adds the softmax residuals p − onehot, per position
 /// and word, into G_ℓ (n_w x K). Then ∇U_ℓ = G_ℓᵀ·Ψ and ∇Ψ = Σ_ℓ G_ℓ·U_ℓ (dgemm), and the LayerNorm
 /// backward gives ∇W. The blocks are shared among `threads` threads.
-public final class EmpiricalRisk: @unchecked Sendable {
+public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     public let nw: Int, d: Int, K: Int, L: Int
     public let layerNorm: Bool
     public let eps: Double
@@ -263,17 +263,8 @@ public final class EmpiricalRisk: @unchecked Sendable {
         return acc
     }
 
-    /// Convenience: value, gradient, cross-entropy and accuracy at `x`.
-    public func evaluate(_ x: [Double]) -> (value: Double, gradient: [Double]) {
-        var g = [Double](repeating: 0, count: dimension)
-        let v = x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { evaluate(xb, gradient: $0) } }
-        return (v, g)
-    }
-
-    /// The value only.
-    public func value(_ x: [Double]) -> Double {
-        x.withUnsafeBufferPointer { evaluate($0, gradient: nil) }
-    }
+    /// Convenience: value and gradient at `x` (cross-entropy and accuracy in `lastCrossEntropy`, `lastAccuracy`).
+    public func evaluate(_ x: [Double]) -> (value: Double, gradient: [Double]) { valueAndGradient(x) }
 }
 
 /// A pointer handed to the worker threads of one parallel loop, each of which touches its own part.
