@@ -40,17 +40,7 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
         if work > ExactRisk.maxWork || T > 2e6 {
             throw LimitTheoryError("the exact limit risk enumerates s_c^L = \(mu.count)^\(L) ≈ \(String(format: "%.3g", T)) word tuples for each of K = \(K) classes (work K²·L·s_c^L ≈ \(String(format: "%.3g", work)) per evaluation, limit \(String(format: "%.0g", ExactRisk.maxWork))): this instance is too large to enumerate; reduce s_c (nw/nc), L or K")
         }
-        var tup: [Int32] = [], w: [Double] = []
-        let sc = mu.count
-        var beta = [Int](repeating: 0, count: L)
-        for _ in 0..<Int(T) {
-            var p = 1.0
-            for l in 0..<L { p *= mu[beta[l]] }
-            if p > 0 { tup += beta.map(Int32.init); w.append(p) }
-            var l = L - 1
-            while l >= 0 { beta[l] += 1; if beta[l] < sc { break }; beta[l] = 0; l -= 1 }
-        }
-        tuples = tup; weights = w
+        (tuples, weights) = enumerateRankTuples(mu: mu, length: L)
     }
 
     /// Features ψ(w) (n_w x d, row-major) and, per word, the data needed to differentiate ψ.

@@ -61,16 +61,8 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
             throw LimitTheoryError("the sampled type-II family stores the mismatch codes of all K² = \(K)² class pairs (\(MemoryError.format(codeBytes))): too large; reduce K")
         }
         if T <= exactLimit {
-            var tup: [Int32] = [], w: [Double] = []
-            var beta = [Int](repeating: 0, count: L)
-            for _ in 0..<Int(T) {
-                var p = 1.0
-                for l in 0..<L { p *= mu[beta[l]] }
-                if p > 0 { tup += beta.map(Int32.init); w.append(p) }
-                var l = L - 1
-                while l >= 0 { beta[l] += 1; if beta[l] < sc { break }; beta[l] = 0; l -= 1 }
-            }
-            tuples = tup; weights = w; perClass = w.count; shared = true
+            (tuples, weights) = enumerateRankTuples(mu: mu, length: L)
+            perClass = weights.count; shared = true
         } else {
             guard samplesPerClass >= 2 else { throw LimitTheoryError("samples per class must be at least 2 (got \(samplesPerClass))") }
             let (t, w) = try SampledFamily.draw(K: K, L: L, mu: mu, perClass: samplesPerClass, seed: seed)
