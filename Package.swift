@@ -82,6 +82,6 @@ let package = Package(
                 "LimitTheory", "Training", "Comparison", "ExperimentSpec", "TaskModel", "GSLBridge",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
-            swiftSettings: strict),
+            exclude: docs, swiftSettings: strict),
     ]
 )
