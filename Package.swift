@@ -27,6 +27,8 @@ let package = Package(
             name: "CGSLBridge",
             linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("gsl"), .linkedLibrary("m")]
         ),
+        // Internal C kernels of the single-precision full-batch risk (AVX2 + FMA chosen at run time).
+        .target(name: "CRiskKernels", exclude: docs),
         .target(name: "GSLBridge", dependencies: ["CGSLBridge"], exclude: docs, swiftSettings: strict),
         .target(name: "ArrayIO", exclude: docs, swiftSettings: strict),
         .target(name: "Notebooks", dependencies: ["ArrayIO"], exclude: docs, swiftSettings: strict),
@@ -36,7 +38,7 @@ let package = Package(
             name: "LimitTheory", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec"], exclude: docs,
             swiftSettings: strict),
         .target(
-            name: "Training", dependencies: ["GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO"], exclude: docs,
+            name: "Training", dependencies: ["CRiskKernels", "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO"], exclude: docs,
             swiftSettings: strict),
         .target(
             name: "Comparison",
@@ -68,7 +70,7 @@ let package = Package(
             dependencies: ["LimitTheory", "ExperimentSpec", "TaskModel", "GSLBridge"], swiftSettings: strict),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"], swiftSettings: strict),
+            dependencies: ["Training", "CRiskKernels", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"], swiftSettings: strict),
         .testTarget(
             name: "ComparisonTests",
             dependencies: ["Comparison", "LimitTheory", "Training", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO"],

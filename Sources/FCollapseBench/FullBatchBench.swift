@@ -14,6 +14,21 @@ struct FullBatchBench: ParsableCommand {
     @Option(help: "Sentences per class.") var nspl = 500
     @Option(help: "Timed evaluations (the median is reported).") var reps = 3
     @Option(help: "Threads.") var threads = 2
+    @Option(help: "Precisions of the two passes, comma-separated: single, double (both are timed side by side, and the single-precision value and gradient are compared with the double ones).")
+    var precision = "single,double"
+    @Option(help: "LayerNorm settings to time, comma-separated: off, on.") var layerNorm = "off,on"
+
+    func validate() throws {
+        for p in precision.split(separator: ",") where EmpiricalRisk.Precision(rawValue: String(p)) == nil {
+            throw ValidationError("--precision: '\(p)' is not single or double")
+        }
+        for l in layerNorm.split(separator: ",") where l != "off" && l != "on" {
+            throw ValidationError("--layer-norm: '\(l)' is not off or on")
+        }
+        if nspl < 1 { throw ValidationError("--nspl must be at least 1") }
+        if reps < 1 { throw ValidationError("--reps must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
 
     /// User + system CPU seconds of this process (all threads): on a shared machine the wall time
     /// depends on the other tenants, the CPU time much less.
@@ -25,27 +40,40 @@ struct FullBatchBench: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        for ln in [false, true] {
+        let precisions = precision.split(separator: ",").compactMap { EmpiricalRisk.Precision(rawValue: String($0)) }
+        print("single-precision kernels: \(EmpiricalRisk.singlePrecisionUsesAVX2 ? "AVX2 + FMA" : "baseline (no AVX2)")")
+        for ln in layerNorm.split(separator: ",").map({ $0 == "on" }) {
             var spec = Spec.preset("fig4a")!
             spec.nspl = nspl; spec.layerNorm = ln
             let set = spec.task().sample(perClass: nspl, seed: spec.seed(for: .train))
-            let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads)
             // A point with order-one logits (the reference initialisation gives logits near 0).
             let rng = RandomGenerator(seed: 3)
-            let x = (0..<risk.dimension).map { _ in rng.gaussian(sigma: 0.3) }
-            var g = [Double](repeating: 0, count: risk.dimension)
-            var times: [Double] = [], cpu: [Double] = [], value = 0.0
-            for _ in 0..<(reps + 1) {
-                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = Self.cpuSeconds()
-                value = x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { risk.evaluate(xb, gradient: $0) } }
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-                cpu.append(Self.cpuSeconds() - c0)
+            let dimension = spec.nw * spec.d + spec.K * spec.L * spec.d
+            let x = (0..<dimension).map { _ in rng.gaussian(sigma: 0.3) }
+            var results: [(EmpiricalRisk.Precision, Double, [Double], Double)] = []
+            for prec in precisions {
+                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: prec)
+                var g = [Double](repeating: 0, count: risk.dimension)
+                var times: [Double] = [], cpu: [Double] = [], value = 0.0
+                for _ in 0..<(reps + 1) {
+                    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = Self.cpuSeconds()
+                    value = x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { risk.evaluate(xb, gradient: $0) } }
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                    cpu.append(Self.cpuSeconds() - c0)
+                }
+                let med = median(Array(times.dropFirst())), medCPU = median(Array(cpu.dropFirst()))
+                print(String(format: "full batch, %@, layer norm %@: N = %d, %d variables: median %.3f s wall (%.3f s CPU over all threads) per risk + gradient over %d (%@), threads = %d, value %.8f",
+                             prec.rawValue, ln ? "on " : "off", set.count, risk.dimension, med, medCPU, reps,
+                             times.dropFirst().map { String(format: "%.3f", $0) }.joined(separator: ", "), risk.threads, value))
+                fflush(nil)
+                results.append((prec, value, g, med))
             }
-            let med = median(Array(times.dropFirst())), medCPU = median(Array(cpu.dropFirst()))
-            print(String(format: "full batch, layer norm %@: N = %d, %d variables: median %.3f s wall (%.3f s CPU over all threads) per risk + gradient over %d (%@), threads = %d, value %.6f",
-                         ln ? "on " : "off", set.count, risk.dimension, med, medCPU, reps,
-                         times.dropFirst().map { String(format: "%.3f", $0) }.joined(separator: ", "), risk.threads, value))
-            fflush(nil)
+            if let s = results.first(where: { $0.0 == .single }), let d = results.first(where: { $0.0 == .double }) {
+                var diff = 0.0, norm = 0.0
+                for i in 0..<d.2.count { diff += (s.2[i] - d.2[i]) * (s.2[i] - d.2[i]); norm += d.2[i] * d.2[i] }
+                print(String(format: "  single against double: value %.2e relative, gradient %.2e relative (2-norm); wall time ratio double/single %.1fx",
+                             abs(s.1 - d.1) / abs(d.1), (diff / norm).squareRoot(), d.3 / s.3))
+            }
         }
     }
 }

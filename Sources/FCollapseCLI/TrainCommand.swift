@@ -39,6 +39,8 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(help: "sgd (the reference protocol) or full-batch (BFGS on the exact empirical risk).")
     var optimizer: Optimizer = .sgd
+    @Option(help: "Full batch only: arithmetic of the risk's passes over the sentences, single or double (default: single from N·K = 5e7 on, double below; BFGS runs in double either way).")
+    var precision: EmpiricalRisk.Precision?
 
     func validate() throws {
         if spec != nil && preset != nil { throw ValidationError("give either a spec file or --preset, not both") }
@@ -48,6 +50,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give a spec file or --preset NAME (\(Spec.presetNames.joined(separator: ", ")))")
         }
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1 (got \(e))") }
+        if precision != nil && optimizer != .fullBatch { throw ValidationError("--precision is for --optimizer full-batch (SGD runs in single precision, as the reference)") }
     }
 
     func loadGivenSpec() throws -> Spec? {
@@ -136,8 +139,8 @@ struct TrainCommand: ParsableCommand {
 
     func runFullBatch(_ spec: Spec) throws {
         try spec.checkMemory(for: .fullBatch)
-        let fb = FullBatchTrainer(spec: spec)
-        log("full batch: N = \(fb.trainingSet.count) sentences, \(fb.risk.dimension) parameters, BFGS2 in double precision")
+        let fb = FullBatchTrainer(spec: spec, precision: precision)
+        log("full batch: N = \(fb.trainingSet.count) sentences, \(fb.risk.dimension) parameters, BFGS2 in double precision, risk passes in \(fb.risk.precision.rawValue) precision")
         let r = try fb.minimise(maxIterations: epochs ?? spec.numEpochs, progress: { it, value in
             if it == 1 || it % 10 == 0 { log(String(format: "iteration %5d  objective %.8f", it, value)) }
         })
@@ -172,3 +175,5 @@ final class ProgressBar {
     }
     func clear() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 }
+
+extension EmpiricalRisk.Precision: ExpressibleByArgument {}

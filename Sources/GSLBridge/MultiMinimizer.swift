@@ -35,6 +35,11 @@ public enum MultiMinimizer {
         /// search could make no more progress (GSL_ENOPROG), which at a minimum is common.
         public var converged: Bool
         public var stopReason: String
+
+        public init(x: [Double], value: Double, gradientNorm: Double, iterations: Int, converged: Bool, stopReason: String) {
+            self.x = x; self.value = value; self.gradientNorm = gradientNorm
+            self.iterations = iterations; self.converged = converged; self.stopReason = stopReason
+        }
     }
 
     /// Evaluates f(x) and, when `gradient` is non-nil, writes ∇f(x) into it.

@@ -1,3 +1,4 @@
+import CRiskKernels
 import ExperimentSpec
 import Foundation
 import GSLBridge
@@ -17,6 +18,12 @@ import TaskModel
 /// blocks); a second recomputes the logits and adds the softmax residuals p − onehot, per position
 /// and word, into G_ℓ (n_w x K). Then ∇U_ℓ = G_ℓᵀ·Ψ and ∇Ψ = Σ_ℓ G_ℓ·U_ℓ (dgemm), and the LayerNorm
 /// backward gives ∇W. The blocks are shared among `threads` threads.
+///
+/// Two precisions for the two passes: ``Precision/double`` (this file: Swift SIMD, blocks of 8
+/// classes) and ``Precision/single`` (EmpiricalRiskSingle.swift: float tables and logits, the C
+/// kernels of `CRiskKernels` with AVX2 + FMA when the processor has them, blocks of 32 classes, and
+/// sgemm). Single agrees with double to about 1e-9 relative in the value and 1e-6 in the gradient
+/// (`fcollapse-bench fullbatch` prints both) and is the default for N·K ≥ 5e7 (paper scale).
 public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     public let nw: Int, d: Int, K: Int, L: Int
     public let layerNorm: Bool
@@ -25,6 +32,16 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     /// Number of training sentences N.
     public let count: Int
     public let threads: Int
+
+    /// Arithmetic of the two passes over the sentences.
+    public enum Precision: String, Sendable, CaseIterable {
+        case single, double
+        /// Single for N·K ≥ 5e7 (where double costs seconds per evaluation), double below.
+        public static func automatic(sentences: Int, classes: Int) -> Precision {
+            sentences * classes >= 50_000_000 ? .single : .double
+        }
+    }
+    public let precision: Precision
 
     static let kb = 8
     let nb: Int
@@ -37,13 +54,15 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     var square: [Double]    // nw x K scratch
     var lse: [Double], correctLogit: [Double]
     var partMax: [Double], partSum: [Double], partBest: [Double], partArg: [Int32]
+    /// Storage of the single-precision path (empty in double precision).
+    var single: SingleStorage?
 
     /// Mean cross-entropy and accuracy of the last evaluation (without the penalties).
-    public private(set) var lastCrossEntropy: Double = .nan
-    public private(set) var lastAccuracy: Double = .nan
+    public internal(set) var lastCrossEntropy: Double = .nan
+    public internal(set) var lastAccuracy: Double = .nan
 
     public init(nw: Int, d: Int, K: Int, L: Int, layerNorm: Bool, eps: Double, weightDecayW: Double, weightDecayU: Double,
-                sentences: SentenceSet, threads: Int? = nil) {
+                sentences: SentenceSet, threads: Int? = nil, precision: Precision? = nil) {
         precondition(sentences.length == L && nw <= Int(UInt16.max) + 1)
         self.nw = nw; self.d = d; self.K = K; self.L = L; self.layerNorm = layerNorm; self.eps = eps
         self.weightDecayW = weightDecayW; self.weightDecayU = weightDecayU
@@ -53,24 +72,30 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
         nb = (K + Self.kb - 1) / Self.kb
         words = sentences.words.map { UInt16($0) }
         labels = sentences.labels
+        let precision = precision ?? .automatic(sentences: sentences.count, classes: K)
+        self.precision = precision
+        let dbl = precision == .double, n = dbl ? count : 0, nT = n * self.threads
         psi = [Double](repeating: 0, count: nw * d)
         invStd = [Double](repeating: 1, count: nw)
         dpsi = [Double](repeating: 0, count: nw * d)
-        table = [Double](repeating: 0, count: nb * L * nw * Self.kb)
-        gtable = [Double](repeating: 0, count: nb * L * nw * Self.kb)
-        square = [Double](repeating: 0, count: nw * K)
-        lse = [Double](repeating: 0, count: count)
-        correctLogit = [Double](repeating: 0, count: count)
-        partMax = [Double](repeating: 0, count: count * self.threads)
-        partSum = [Double](repeating: 0, count: count * self.threads)
-        partBest = [Double](repeating: 0, count: count * self.threads)
-        partArg = [Int32](repeating: 0, count: count * self.threads)
+        table = [Double](repeating: 0, count: dbl ? nb * L * nw * Self.kb : 0)
+        gtable = [Double](repeating: 0, count: dbl ? nb * L * nw * Self.kb : 0)
+        square = [Double](repeating: 0, count: dbl ? nw * K : 0)
+        lse = [Double](repeating: 0, count: n)
+        correctLogit = [Double](repeating: 0, count: n)
+        partMax = [Double](repeating: 0, count: nT)
+        partSum = [Double](repeating: 0, count: nT)
+        partBest = [Double](repeating: 0, count: nT)
+        partArg = [Int32](repeating: 0, count: nT)
+        single = dbl ? nil : SingleStorage(nw: nw, d: d, K: K, L: L, count: count, threads: self.threads)
     }
 
-    /// `threads`: worker threads for the two passes (default: 2 for N·K ≥ 4e6, else 1).
-    public convenience init(spec: Spec, sentences: SentenceSet, threads: Int? = nil) {
+    /// `threads`: worker threads for the two passes (default: 2 for N·K ≥ 4e6, else 1); `precision`:
+    /// see ``Precision`` (default: ``Precision/automatic(sentences:classes:)``).
+    public convenience init(spec: Spec, sentences: SentenceSet, threads: Int? = nil, precision: Precision? = nil) {
         self.init(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
-                  weightDecayW: spec.weightDecayW, weightDecayU: spec.weightDecayU, sentences: sentences, threads: threads)
+                  weightDecayW: spec.weightDecayW, weightDecayU: spec.weightDecayU, sentences: sentences, threads: threads,
+                  precision: precision)
     }
 
     /// Number of variables, n_w·d + K·L·d.
@@ -79,6 +104,7 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     /// R̂ at `x`; when `gradient` is given, ∇R̂ is written into it.
     public func evaluate(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
         precondition(x.count == dimension && (gradient == nil || gradient!.count == dimension))
+        if precision == .single { return evaluateSingle(x, gradient: gradient) }
         let W = x.baseAddress!, U = x.baseAddress! + nw * d
         let Ld = L * d, kb = Self.kb, N = count
         // Features.

@@ -123,4 +123,17 @@ struct TrainerTests {
         // Chance is 1/K = 5%; classes sharing a latent variable cap the accuracy below 100%.
         #expect(r.summary.trainAccuracy >= 0.8)
     }
+
+    @Test("full batch in single precision finishes in double and reaches the double-precision minimum")
+    func singlePrecisionFullBatchPolishes() throws {
+        let spec = Spec.preset("quick")!
+        let single = try FullBatchTrainer(spec: spec, precision: .single).minimise(maxIterations: 3000)
+        let double = try FullBatchTrainer(spec: spec, precision: .double).minimise(maxIterations: 3000)
+        #expect(single.summary.stopReason?.contains("then double") == true, "\(single.summary.stopReason ?? "")")
+        #expect(single.summary.gradientNorm! <= 1e-6)
+        // Both stop at |∇| ≤ 1e-6 (objective within ~|∇|²/λ_min of the minimum) at the same local
+        // minimum from the same start: 1e-6 absolute on an objective of about 0.3.
+        #expect(abs(single.summary.objective! - double.summary.objective!) <= 1e-6,
+                "single \(single.summary.objective!) vs double \(double.summary.objective!)")
+    }
 }

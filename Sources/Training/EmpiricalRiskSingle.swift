@@ -1,0 +1,208 @@
+import CRiskKernels
+import Foundation
+import GSLBridge
+
+/// Buffers of the single-precision path of ``EmpiricalRisk``: the per-position tables in blocks of
+/// `FC_RISK_BLOCK` (32) classes, 64-byte aligned for the C kernels, and float copies of the
+/// variables for sgemm.
+final class SingleStorage: @unchecked Sendable {
+    static let kb = Int(FC_RISK_BLOCK)
+    let nb: Int
+    let tableCount: Int
+    let table: UnsafeMutablePointer<Float>, gtable: UnsafeMutablePointer<Float>
+    var square: [Float]            // nw x K: one position's table before repacking (and its gradient after)
+    var psi: [Float], u: [Float]   // Ψ (nw x d) and U (K x L·d) rounded to float
+    var gradU: [Float], gradPsi: [Float]
+    var partMax: [Float], partSum: [Float], partBest: [Float], partArg: [Int32]
+    var labelLogit: [Float], lse: [Float], lseDouble: [Double]
+
+    init(nw: Int, d: Int, K: Int, L: Int, count: Int, threads: Int) {
+        let kb = Self.kb
+        nb = (K + kb - 1) / kb
+        tableCount = nb * L * nw * kb
+        let bytes = tableCount * MemoryLayout<Float>.stride
+        table = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: tableCount)
+        gtable = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: tableCount)
+        table.initialize(repeating: 0, count: tableCount)
+        gtable.initialize(repeating: 0, count: tableCount)
+        // Padding classes of the last block score -1e30: their exponentials are exactly 0. The
+        // sgemm repacking below never writes these columns.
+        let width = K - (nb - 1) * kb
+        if width < kb {
+            for l in 0..<L {
+                for w in 0..<nw {
+                    let row = table + (((nb - 1) * L + l) * nw + w) * kb
+                    for c in width..<kb { row[c] = -1e30 }
+                }
+            }
+        }
+        square = [Float](repeating: 0, count: nw * K)
+        psi = [Float](repeating: 0, count: nw * d)
+        u = [Float](repeating: 0, count: K * L * d)
+        gradU = [Float](repeating: 0, count: K * L * d)
+        gradPsi = [Float](repeating: 0, count: nw * d)
+        partMax = [Float](repeating: 0, count: count * threads)
+        partSum = [Float](repeating: 0, count: count * threads)
+        partBest = [Float](repeating: 0, count: count * threads)
+        partArg = [Int32](repeating: 0, count: count * threads)
+        labelLogit = [Float](repeating: 0, count: count)
+        lse = [Float](repeating: 0, count: count)
+        lseDouble = [Double](repeating: 0, count: count)
+    }
+
+    deinit {
+        table.deallocate()
+        gtable.deallocate()
+    }
+}
+
+extension EmpiricalRisk {
+    /// True when the single-precision kernels run with AVX2 + FMA on this processor.
+    public static var singlePrecisionUsesAVX2: Bool { fc_risk_uses_avx2() != 0 }
+
+    /// Makes the single-precision kernels use their baseline build even where AVX2 is available
+    /// (for tests of that build; process-wide).
+    public static func forceBaselineKernels(_ on: Bool) { fc_risk_force_baseline(on ? 1 : 0) }
+
+    /// ``evaluate(_:gradient:)`` in single precision: float tables built by sgemm, the two passes
+    /// in the C kernels, and the sums over sentences (cross-entropy, accuracy), the penalties and
+    /// the 1/N scaling in double.
+    func evaluateSingle(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
+        let st = single!
+        let W = x.baseAddress!, U = x.baseAddress! + nw * d
+        let Ld = L * d, kb = SingleStorage.kb, nb = st.nb, N = count, T = threads
+        let blockStride = L * nw * kb
+        // Features (double, then float), U in float.
+        psi.withUnsafeMutableBufferPointer { ps in
+            if layerNorm {
+                invStd.withUnsafeMutableBufferPointer { LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!) }
+            } else {
+                ps.baseAddress!.update(from: W, count: nw * d)
+            }
+        }
+        for i in 0..<(nw * d) { st.psi[i] = Float(psi[i]) }
+        for i in 0..<(K * Ld) { st.u[i] = Float(U[i]) }
+        // Tables A_ℓ = Ψ·U_ℓᵀ (sgemm), repacked into blocks of kb classes.
+        st.square.withUnsafeMutableBufferPointer { sq in
+            st.u.withUnsafeBufferPointer { ub in
+            for l in 0..<L {
+                BLAS.sgemm(transA: false, transB: true, m: nw, n: K, k: d, alpha: 1, a: st.psi, lda: d,
+                           b: ub.baseAddress! + l * d, ldb: Ld, beta: 0, c: sq.baseAddress!, ldc: K)
+                for b in 0..<nb {
+                    let j0 = b * kb, width = min(kb, K - j0)
+                    let dst = st.table + b * blockStride + l * nw * kb
+                    for w in 0..<nw { (dst + w * kb).update(from: sq.baseAddress! + w * K + j0, count: width) }
+                }
+            }
+            }
+        }
+        // Pass 1 (C kernel), each thread on every T-th block.
+        words.withUnsafeBufferPointer { wb in
+            labels.withUnsafeBufferPointer { lb in
+                var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
+                                              labels: lb.baseAddress!, count: Int64(N), length: Int32(L),
+                                              words_count: Int32(nw), blocks: Int32(nb))
+                withUnsafePointer(to: &problem) { pp in
+                    st.partMax.withUnsafeMutableBufferPointer { pm in
+                        st.partSum.withUnsafeMutableBufferPointer { ps in
+                            st.partBest.withUnsafeMutableBufferPointer { pbest in
+                                st.partArg.withUnsafeMutableBufferPointer { parg in
+                                    st.labelLogit.withUnsafeMutableBufferPointer { pl in
+                                        let shared = (SharedPointer(pp), SharedPointer(pm.baseAddress!), SharedPointer(ps.baseAddress!),
+                                                      SharedPointer(pbest.baseAddress!), SharedPointer(parg.baseAddress!),
+                                                      SharedPointer(pl.baseAddress!))
+                                        DispatchQueue.concurrentPerform(iterations: T) { t in
+                                            fc_risk_lse_pass(shared.0.p, Int32(t), Int32(T), shared.1.p + t * N, shared.2.p + t * N,
+                                                             shared.3.p + t * N, shared.4.p + t * N, shared.5.p)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Combine the threads' partial sums, in double.
+        var ce = 0.0, correct = 0
+        for i in 0..<N {
+            var M = -Double.infinity, best = -Double.infinity, arg: Int32 = 0
+            for t in 0..<T {
+                M = max(M, Double(st.partMax[t * N + i]))
+                if Double(st.partBest[t * N + i]) > best { best = Double(st.partBest[t * N + i]); arg = st.partArg[t * N + i] }
+            }
+            var S = 0.0
+            for t in 0..<T where st.partSum[t * N + i] > 0 {
+                S += Double(st.partSum[t * N + i]) * Foundation.exp(Double(st.partMax[t * N + i]) - M)
+            }
+            let lse = M + Foundation.log(S)
+            st.lseDouble[i] = lse
+            ce += lse - Double(st.labelLogit[i])
+            if arg == labels[i] { correct += 1 }
+        }
+        ce /= Double(N)
+        lastCrossEntropy = ce
+        lastAccuracy = Double(correct) / Double(N)
+        var penW = 0.0, penU = 0.0
+        for i in 0..<(nw * d) { penW += W[i] * W[i] }
+        for i in 0..<(K * Ld) { penU += U[i] * U[i] }
+        let value = ce + 0.5 * weightDecayW * penW + 0.5 * weightDecayU * penU
+        guard let g = gradient else { return value }
+
+        // Pass 2 (C kernel): unscaled residuals summed per (block, position, word).
+        for i in 0..<N { st.lse[i] = Float(st.lseDouble[i]) }
+        words.withUnsafeBufferPointer { wb in
+            labels.withUnsafeBufferPointer { lb in
+                var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
+                                              labels: lb.baseAddress!, count: Int64(N), length: Int32(L),
+                                              words_count: Int32(nw), blocks: Int32(nb))
+                withUnsafePointer(to: &problem) { pp in
+                    st.lse.withUnsafeBufferPointer { fl in
+                        let shared = (SharedPointer(pp), SharedPointer(fl.baseAddress!))
+                        DispatchQueue.concurrentPerform(iterations: T) { t in
+                            fc_risk_residual_pass(shared.0.p, Int32(t), Int32(T), shared.1.p)
+                        }
+                    }
+                }
+            }
+        }
+        // ∇U_ℓ = G_ℓᵀ·Ψ and ∇Ψ = Σ_ℓ G_ℓ·U_ℓ (sgemm on the repacked G_ℓ), then 1/N and the rest in double.
+        st.square.withUnsafeMutableBufferPointer { sq in
+            st.gradU.withUnsafeMutableBufferPointer { gu in
+                st.gradPsi.withUnsafeMutableBufferPointer { gp in
+                    st.u.withUnsafeBufferPointer { ub in
+                    for l in 0..<L {
+                        for b in 0..<nb {
+                            let j0 = b * kb, width = min(kb, K - j0)
+                            let src = st.gtable + b * blockStride + l * nw * kb
+                            for w in 0..<nw { (sq.baseAddress! + w * K + j0).update(from: src + w * kb, count: width) }
+                        }
+                        BLAS.sgemm(transA: true, transB: false, m: K, n: d, k: nw, alpha: 1, a: sq.baseAddress!, lda: K,
+                                   b: st.psi, ldb: d, beta: 0, c: gu.baseAddress! + l * d, ldc: Ld)
+                        BLAS.sgemm(transA: false, transB: false, m: nw, n: d, k: K, alpha: 1, a: sq.baseAddress!, lda: K,
+                                   b: ub.baseAddress! + l * d, ldb: Ld, beta: l == 0 ? 0 : 1,
+                                   c: gp.baseAddress!, ldc: d)
+                    }
+                    }
+                }
+            }
+        }
+        let invN = 1 / Double(N)
+        let gW = g.baseAddress!, gU = g.baseAddress! + nw * d
+        for i in 0..<(K * Ld) { gU[i] = Double(st.gradU[i]) * invN + weightDecayU * U[i] }
+        for i in 0..<(nw * d) { dpsi[i] = Double(st.gradPsi[i]) * invN }
+        if layerNorm {
+            psi.withUnsafeBufferPointer { ps in
+                dpsi.withUnsafeBufferPointer { dp in
+                    for w in 0..<nw {
+                        LayerNorm.backwardRow(y: ps.baseAddress! + w * d, invStd: invStd[w], g: dp.baseAddress! + w * d, d: d, into: gW + w * d)
+                    }
+                }
+            }
+        } else {
+            for i in 0..<(nw * d) { gW[i] = dpsi[i] }
+        }
+        for i in 0..<(nw * d) { gW[i] += weightDecayW * W[i] }
+        return value
+    }
+}

@@ -1,0 +1,82 @@
+import CRiskKernels
+import ExperimentSpec
+import Foundation
+import GSLBridge
+import TaskModel
+import Testing
+import Training
+
+/// The single-precision path of EmpiricalRisk (C kernels, float tables, sgemm) against the
+/// double-precision one, which is itself checked against the direct sum and finite differences.
+/// Serialized: the baseline/AVX2 switch is process-wide.
+@Suite("Single-precision full-batch risk", .serialized)
+struct SinglePrecisionRiskTests {
+    /// K = 20 (one block of 32, 12 padding classes) and K = 70 (three blocks, the last with 26).
+    static func spec(K: Int, layerNorm: Bool) -> Spec {
+        var s = Reference.tinySpec(layerNorm: layerNorm)
+        s.K = K
+        return s
+    }
+
+    @Test("value, gradient and accuracy agree with double precision", arguments: [(20, false), (20, true), (70, false), (70, true)])
+    func agreesWithDouble(K: Int, layerNorm: Bool) {
+        let spec = Self.spec(K: K, layerNorm: layerNorm)
+        let set = spec.task().sample(perClass: spec.nspl, seed: spec.seed(for: .train))
+        let x = Reference.randomPoint(spec, seed: 21)
+        let reference = EmpiricalRisk(spec: spec, sentences: set, threads: 1, precision: .double)
+        let (v, g) = reference.evaluate(x)
+        let gnorm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        defer { EmpiricalRisk.forceBaselineKernels(false) }
+        for baseline in [false, true] {
+            EmpiricalRisk.forceBaselineKernels(baseline)
+            for threads in [1, 2, 3] {
+                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single)
+                #expect(risk.precision == .single)
+                let (vs, gs) = risk.evaluate(x)
+                let diff = zip(gs, g).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+                // Float logits are sums of L = 3 products of order one (unit roundoff 6e-8), the
+                // exponential has relative error ~1e-7: 1e-6 relative on the value; the gradient sums
+                // a few dozen residuals per entry: 1e-5 relative in the 2-norm.
+                #expect(abs(vs - v) <= 1e-6 * abs(v), "baseline \(baseline), threads \(threads): \(vs) vs \(v)")
+                #expect(diff <= 1e-5 * gnorm, "baseline \(baseline), threads \(threads): |Δg| = \(diff), |g| = \(gnorm)")
+                #expect(abs(risk.lastCrossEntropy - reference.lastCrossEntropy) <= 1e-6 * reference.lastCrossEntropy)
+                // Accuracy: an arg max can only move on a near tie (logits within ~1e-6); at a random
+                // point none is that close, so at most one sentence of N may differ.
+                #expect(abs(risk.lastAccuracy - reference.lastAccuracy) <= 1.0 / Double(set.count) + 1e-12)
+            }
+        }
+    }
+
+    @Test("the default precision is single from N·K = 5e7 on")
+    func automaticPrecision() {
+        #expect(EmpiricalRisk.Precision.automatic(sentences: 500_000, classes: 1000) == .single)
+        #expect(EmpiricalRisk.Precision.automatic(sentences: 49_999, classes: 1000) == .double)
+        #expect(EmpiricalRisk.Precision.automatic(sentences: 50_000, classes: 1000) == .single)
+    }
+
+    @Test("the kernels' exponential is within 3e-7 of exp, and 0 below −87.3")
+    func vectorisedExp() {
+        var xs: [Float] = stride(from: -87.0, through: 88.0, by: 0.0173).map { Float($0) }
+        xs += [0, -1e-8, 1e-8, -0.5 * Float(M_LN2), 0.5 * Float(M_LN2)]
+        let n = xs.count
+        defer { EmpiricalRisk.forceBaselineKernels(false) }
+        for baseline in [false, true] {
+            EmpiricalRisk.forceBaselineKernels(baseline)
+            var ys = [Float](repeating: .nan, count: n)
+            fc_risk_exp(xs, &ys, Int64(n))
+            var worst = 0.0
+            for i in 0..<n {
+                let e = Foundation.exp(Double(xs[i]))
+                worst = max(worst, abs(Double(ys[i]) - e) / e)
+            }
+            // Cephes' expf polynomial has relative error ~1.2e-7 on the reduced range; the product with
+            // 2^n is exact: 3e-7 leaves room for the rounding of r = x − n·ln2 in float.
+            #expect(worst <= 3e-7, "baseline \(baseline): worst relative error \(worst)")
+            let tiny: [Float] = [-87.4, -100, -1e30, -.infinity]
+            var out = [Float](repeating: .nan, count: tiny.count)
+            fc_risk_exp(tiny, &out, Int64(tiny.count))
+            // Below the clamp the kernels return exactly 0 (a masked result, not a rounded one).
+            #expect(out.allSatisfy { $0 == 0 }, "baseline \(baseline): \(out)")
+        }
+    }
+}
