@@ -85,7 +85,14 @@ enum Vectors {
 public enum ConceptMeans {
     /// The n_c x d matrix of concept means (unweighted over the s_c words), optionally minus the global
     /// mean of all word vectors (which, unweighted, is the mean of the concept means).
-    public static func compute(_ w: Matrix, layout: ConceptLayout, centring: MeanCentring = .globalMean) throws(ComparisonError) -> Matrix {
+    ///
+    /// A mean no longer than `zeroTolerance` times the largest word-vector norm is set to exactly 0.
+    /// Such a mean vanishes up to rounding (two words of opposite sign, say); left at ~1e-16 its
+    /// direction, and every cosine, trace ratio and norm spread built on it, would be decided by the
+    /// rounding and change under a rotation or renumbering. At exactly 0 the metrics' conventions
+    /// apply (cosine 0, trace ratio +∞) and are invariant.
+    public static func compute(_ w: Matrix, layout: ConceptLayout, centring: MeanCentring = .globalMean,
+                               zeroTolerance: Double = 1e-10) throws(ComparisonError) -> Matrix {
         try layout.validate(words: w)
         let d = w.cols
         var means = Matrix(rows: layout.concepts, cols: d)
@@ -99,6 +106,10 @@ public enum ConceptMeans {
         for i in 0..<means.data.count { means.data[i] *= inv }
         if centring == .globalMean {
             means = Vectors.subtractingFromRows(means, Vectors.columnMeans(means))
+        }
+        let scale = (0..<w.rows).reduce(0.0) { max($0, Vectors.norm(w.row($1))) }
+        for a in 0..<layout.concepts where Vectors.norm(means.row(a)) <= zeroTolerance * scale {
+            for j in 0..<d { means.data[a * d + j] = 0 }
         }
         return means
     }
