@@ -155,6 +155,11 @@ public final class ConvergenceSweep {
         return p
     }
 
+    /// The checkpoint folder of an SGD cell in flight (removed once the cell is written).
+    public func runFolder(_ key: ConvergenceCell.Key) -> String {
+        "\(folder)/in-flight/\(key.regime)-nspl\(key.nspl)-seed\(key.seed)"
+    }
+
     /// Trains and compares one cell (does not look at the cache).
     public func runCell(_ key: ConvergenceCell.Key) throws -> ConvergenceCell {
         let spec = plan.spec(for: key)
@@ -165,7 +170,18 @@ public final class ConvergenceSweep {
                                       "prediction_exact": String(prediction.exact)]
         switch plan.optimizer {
         case .sgd:
-            let trainer = Trainer(spec: spec)
+            // Checkpointed at every report epoch, so that an interrupted cell resumes where it stopped
+            // (exactly: the Trainer's resume is bit-for-bit) instead of starting over.
+            let runDir = runFolder(key)
+            var resumed: Checkpoint.State? = nil
+            if FileManager.default.fileExists(atPath: runDir + "/checkpoint.json") {
+                let (stored, state) = try Checkpoint.load(from: runDir)
+                if stored == spec {
+                    resumed = state
+                    progress?("    \(key.description): resuming from the checkpoint at epoch \(state.epoch)")
+                }
+            }
+            let trainer = Trainer(spec: spec, resuming: resumed)
             let report = progress
             try trainer.train(progress: { event in
                 if case .epoch(let r, true) = event {
@@ -173,6 +189,8 @@ public final class ConvergenceSweep {
                                    spec.numEpochs, r.trainLoss, 100 * r.trainAccuracy,
                                    r.testAccuracy.map { String(format: ", test acc %.1f%%", 100 * $0) } ?? ""))
                 }
+            }, onReport: { t in
+                try Checkpoint.save(t.state, spec: spec, summary: t.summary(), to: runDir)
             })
             params = trainer.parameters
             info["epochs"] = String(spec.numEpochs)
@@ -203,6 +221,7 @@ public final class ConvergenceSweep {
         try NPY.write(NPY.Array(shape: [params.nw, params.d], values: .float32(params.W)), to: netDir + "/W.npy")
         try NPY.write(NPY.Array(shape: [params.K, params.L * params.d], values: .float32(params.U)), to: netDir + "/U.npy")
         try AtomicFile.write(spec.jsonText, to: netDir + "/spec.json")
+        if plan.optimizer == .sgd { try? FileManager.default.removeItem(atPath: runFolder(key)) }
         return ConvergenceCell(regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info)
     }
 

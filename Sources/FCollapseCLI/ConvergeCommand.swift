@@ -9,8 +9,8 @@ struct ConvergeCommand: ParsableCommand {
         abstract: "Train one network per (regime, n_spl, seed) and set each against the prediction: convergence tables and plots.",
         discussion: """
             Writes DIR/cells/*.json (one per finished cell), DIR/convergence.csv, .json, .md and \
-            DIR/convergence-*.svg. Rerunning skips finished cells, so an interrupted sweep loses at most the \
-            cell in flight. --shard i/n runs every n-th cell from the i-th, for a cluster array job; \
+            DIR/convergence-*.svg. Rerunning skips finished cells and resumes an SGD cell from its last report-epoch \
+            checkpoint (DIR/in-flight/), so an interrupted sweep loses little. --shard i/n runs every n-th cell from the i-th, for a cluster array job; \
             `fcollapse merge DIR... --out ALL` joins the shards' tables.
             """
     )

@@ -2,6 +2,7 @@ import Comparison
 import ExperimentSpec
 import Foundation
 import Testing
+import Training
 
 /// The convergence sweep end to end on a tiny task: resuming, and sharding then merging.
 @Suite(.serialized) struct SweepTests {
@@ -55,6 +56,27 @@ import Testing
         var other = plan
         other.nspl = [2, 16]
         #expect(throws: SweepError.self) { try ConvergenceSweep(plan: other, folder: dir).run() }
+    }
+
+    @Test func anInterruptedSGDCellResumesFromItsCheckpoint() throws {
+        let plan = try Self.plan()
+        let key = plan.cells[0]
+        let whole = Self.tempDir(), cut = Self.tempDir()
+        defer { for d in [whole, cut] { try? FileManager.default.removeItem(atPath: d) } }
+        let reference = try ConvergenceSweep(plan: plan, folder: whole).runCell(key)
+        // An interruption after the first report epoch (10 of 20): the checkpoint the cell leaves.
+        let sweep = ConvergenceSweep(plan: plan, folder: cut)
+        let spec = plan.spec(for: key)
+        let partial = Trainer(spec: spec)
+        try partial.train(epochs: 10, onReport: { t in try Checkpoint.save(t.state, spec: spec, summary: t.summary(), to: sweep.runFolder(key)) })
+        var lines: [String] = []
+        sweep.progress = { lines.append($0) }
+        let resumed = try sweep.runCell(key)
+        #expect(lines.contains { $0.contains("resuming from the checkpoint at epoch 10") }, "\(lines)")
+        // Resuming is exact, so the cell's metrics are those of the uninterrupted run.
+        #expect(resumed.metrics == reference.metrics)
+        // The checkpoint folder goes once the cell is done.
+        #expect(!FileManager.default.fileExists(atPath: sweep.runFolder(key)))
     }
 
     @Test func badPlansAreRefused() {
