@@ -68,4 +68,13 @@ import Testing
         let m = try CLIRunner.run(["sample", "/nonexistent/spec.json"])
         #expect(m.status != 0 && m.stderr.contains("cannot read spec file"))
     }
+
+    @Test func fullBatchPrecisionIsCheckedAndReported() throws {
+        let sgd = try CLIRunner.run(["train", "--preset", "quick", "--precision", "single"])
+        #expect(sgd.status != 0 && sgd.stderr.contains("--precision is for --optimizer full-batch") && sgd.stdout.isEmpty)
+        let bad = try CLIRunner.run(["train", "--preset", "quick", "--optimizer", "full-batch", "--precision", "half"])
+        #expect(bad.status != 0 && bad.stderr.contains("'half'") && bad.stderr.contains("single") && bad.stdout.isEmpty)
+        let ok = try CLIRunner.run(["train", "--preset", "quick", "--optimizer", "full-batch", "--precision", "single", "--epochs", "20"])
+        #expect(ok.status == 0 && ok.stdout.contains("risk passes in single precision"), "\(ok.stdout)\n\(ok.stderr)")
+    }
 }
