@@ -156,7 +156,7 @@ public struct Report {
         md += "One network per (regime, n_spl), \(optimizer == .fullBatch ? "the exact empirical-risk minimiser found by BFGS from the reference initialisation" : "trained with the reference SGD protocol at a fixed number of SGD steps"), "
         md += "each set against the prediction of its regime. Full table: [convergence/convergence.md](convergence/convergence.md) "
         md += "(also .csv and .json).\n\n"
-        let shown = ["nc1_ratio", "dir_residual", "objective_gap", "procrustes_words", "nc3_mean_cos", "train_accuracy"]
+        let shown = ["nc1_ratio", "dir_residual", "norm_law_max_err", "objective_gap", "procrustes_words", "nc3_mean_cos", "train_accuracy"]
         md += "| regime | n_spl | " + shown.joined(separator: " | ") + " |\n|---|---:|" + String(repeating: "---:|", count: shown.count) + "\n"
         for row in table.rows {
             md += "| \(row.regime) | \(row.nspl) | " + shown.map { m in row.metrics[m].map { String(format: "%.4g", $0.mean) } ?? "-" }.joined(separator: " | ") + " |\n"
@@ -180,7 +180,25 @@ public struct Report {
                             instance: "\(sweepBase.name ?? "") sweep, n_spl = \(nspl.map(String.init).joined(separator: ","))",
                             predicted: "ratio → 0, objective gap → 0", measured: p5Detail.joined(separator: "; "), holds: p5))
         md += "\nZipf without LayerNorm is the regime where the theory predicts collapse in direction only, with norms following ρ_β: "
-        md += "its direction residual, not its within-concept ratio, is the quantity that falls.\n\n"
+        md += "its direction residual, not its within-concept ratio, is the quantity that falls, and the word norms approach ρ_β "
+        md += "(the largest relative error of the norm law over the ranks, `norm_law_max_err`).\n\n"
+        // Zipf without LayerNorm: the type-II limit (directions collapse, norms ρ_β).
+        let zipfRows = table.rows.filter { $0.regime == SweepRegime.zipf.rawValue }.sorted { $0.nspl < $1.nspl }
+        if zipfRows.count >= 2 {
+            let dirRate = table.rate(regime: SweepRegime.zipf.rawValue, metric: "dir_residual")
+            let normRate = table.rate(regime: SweepRegime.zipf.rawValue, metric: "norm_law_max_err")
+            func ends(_ m: String) -> String {
+                let a = zipfRows.first?.metrics[m]?.mean ?? .nan, b = zipfRows.last?.metrics[m]?.mean ?? .nan
+                return String(format: "%.3g → %.3g", a, b)
+            }
+            let holds = (dirRate?.slope ?? 0) < 0 && (normRate?.slope ?? 0) < 0
+            checks.append(Check(statement: "P5, zipf without LayerNorm (type II: directions collapse, word norms approach ρ_β)",
+                                instance: "\(sweepBase.name ?? "") sweep, zipf, n_spl = \(nspl.map(String.init).joined(separator: ","))",
+                                predicted: "direction residual → 0, norm-law error → 0",
+                                measured: String(format: "direction residual %@ (slope %.2f); norm-law max error %@ (slope %.2f)",
+                                                 ends("dir_residual"), dirRate?.slope ?? .nan, ends("norm_law_max_err"), normRate?.slope ?? .nan),
+                                holds: holds))
+        }
         for metric in ["nc1_ratio", "objective_gap", "procrustes_words", "dir_residual"] where FileManager.default.fileExists(atPath: "\(sweepDir)/convergence-\(metric).svg") {
             md += "![\(metric)](convergence/convergence-\(metric).svg)\n"
         }
