@@ -108,13 +108,7 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
         let W = x.baseAddress!, U = x.baseAddress! + nw * d
         let Ld = L * d, kb = Self.kb, N = count
         // Features.
-        psi.withUnsafeMutableBufferPointer { ps in
-            if layerNorm {
-                invStd.withUnsafeMutableBufferPointer { LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!) }
-            } else {
-                ps.baseAddress!.update(from: W, count: nw * d)
-            }
-        }
+        computeFeatures(W)
         // Tables A_ℓ = Ψ·U_ℓᵀ, repacked by blocks of classes.
         let blockStride = L * nw * kb
         table.withUnsafeMutableBufferPointer { tb in
@@ -184,26 +178,8 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
             }
         }
         // Combine the threads' partial sums.
-        var ce = 0.0, correct = 0
-        for i in 0..<N {
-            var M = -Double.infinity, best = -Double.infinity, arg: Int32 = 0
-            for t in 0..<T {
-                M = max(M, partMax[t * N + i])
-                if partBest[t * N + i] > best { best = partBest[t * N + i]; arg = partArg[t * N + i] }
-            }
-            var S = 0.0
-            for t in 0..<T where partSum[t * N + i] > 0 { S += partSum[t * N + i] * Foundation.exp(partMax[t * N + i] - M) }
-            lse[i] = M + Foundation.log(S)
-            ce += lse[i] - correctLogit[i]
-            if arg == labels[i] { correct += 1 }
-        }
-        ce /= Double(N)
-        lastCrossEntropy = ce
-        lastAccuracy = Double(correct) / Double(N)
-        var penW = 0.0, penU = 0.0
-        for i in 0..<(nw * d) { penW += W[i] * W[i] }
-        for i in 0..<(K * Ld) { penU += U[i] * U[i] }
-        let value = ce + 0.5 * weightDecayW * penW + 0.5 * weightDecayU * penU
+        let value = combine(maxima: partMax, sums: partSum, best: partBest, args: partArg, labelLogits: correctLogit,
+                            threads: T, into: &lse, W: W, U: U)
         guard let g = gradient else { return value }
 
         // Pass 2: summed residuals per (position, word, class).
@@ -264,6 +240,55 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
                     }
                 }
             }
+        }
+        finishGradientW(gW, W: W)
+        for i in 0..<(K * Ld) { gU[i] += weightDecayU * U[i] }
+        return value
+    }
+
+    /// Ψ = ψ(W) (LayerNorm or the identity) into `psi`, and the rows' 1/σ into `invStd`.
+    func computeFeatures(_ W: UnsafePointer<Double>) {
+        psi.withUnsafeMutableBufferPointer { ps in
+            if layerNorm {
+                invStd.withUnsafeMutableBufferPointer { LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!) }
+            } else {
+                ps.baseAddress!.update(from: W, count: nw * d)
+            }
+        }
+    }
+
+    /// Combines the threads' partial log-sum-exps (per thread t and sentence i, at t·N + i: running
+    /// maximum, sum of exp(logit − maximum), best logit and its class) in double: writes every
+    /// sentence's log-sum-exp into `lse`, sets `lastCrossEntropy` and `lastAccuracy`, and returns the
+    /// objective (mean cross-entropy plus the penalties).
+    func combine<F: BinaryFloatingPoint>(maxima: [F], sums: [F], best: [F], args: [Int32], labelLogits: [F], threads T: Int,
+                                         into lse: inout [Double], W: UnsafePointer<Double>, U: UnsafePointer<Double>) -> Double {
+        let N = count
+        var ce = 0.0, correct = 0
+        for i in 0..<N {
+            var M = -Double.infinity, top = -Double.infinity, arg: Int32 = 0
+            for t in 0..<T {
+                M = max(M, Double(maxima[t * N + i]))
+                if Double(best[t * N + i]) > top { top = Double(best[t * N + i]); arg = args[t * N + i] }
+            }
+            var S = 0.0
+            for t in 0..<T where sums[t * N + i] > 0 { S += Double(sums[t * N + i]) * Foundation.exp(Double(maxima[t * N + i]) - M) }
+            lse[i] = M + Foundation.log(S)
+            ce += lse[i] - Double(labelLogits[i])
+            if arg == labels[i] { correct += 1 }
+        }
+        ce /= Double(N)
+        lastCrossEntropy = ce
+        lastAccuracy = Double(correct) / Double(N)
+        var penW = 0.0, penU = 0.0
+        for i in 0..<(nw * d) { penW += W[i] * W[i] }
+        for i in 0..<(K * L * d) { penU += U[i] * U[i] }
+        return ce + 0.5 * weightDecayW * penW + 0.5 * weightDecayU * penU
+    }
+
+    /// ∇W from ∇Ψ (in `dpsi`): the LayerNorm backward (or the identity), plus λ_W·W.
+    func finishGradientW(_ gW: UnsafeMutablePointer<Double>, W: UnsafePointer<Double>) {
+        dpsi.withUnsafeBufferPointer { dp in
             if layerNorm {
                 psi.withUnsafeBufferPointer { ps in
                     for w in 0..<nw {
@@ -275,8 +300,6 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
             }
         }
         for i in 0..<(nw * d) { gW[i] += weightDecayW * W[i] }
-        for i in 0..<(K * Ld) { gU[i] += weightDecayU * U[i] }
-        return value
     }
 
     /// Σ_ℓ of the rows of the L tables of one block for the words of one sentence.

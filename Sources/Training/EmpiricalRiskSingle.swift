@@ -73,13 +73,7 @@ extension EmpiricalRisk {
         let Ld = L * d, kb = SingleStorage.kb, nb = st.nb, N = count, T = threads
         let blockStride = L * nw * kb
         // Features (double, then float), U in float.
-        psi.withUnsafeMutableBufferPointer { ps in
-            if layerNorm {
-                invStd.withUnsafeMutableBufferPointer { LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!) }
-            } else {
-                ps.baseAddress!.update(from: W, count: nw * d)
-            }
-        }
+        computeFeatures(W)
         for i in 0..<(nw * d) { st.psi[i] = Float(psi[i]) }
         for i in 0..<(K * Ld) { st.u[i] = Float(U[i]) }
         // Tables A_ℓ = Ψ·U_ℓᵀ (sgemm), repacked into blocks of kb classes.
@@ -124,29 +118,8 @@ extension EmpiricalRisk {
             }
         }
         // Combine the threads' partial sums, in double.
-        var ce = 0.0, correct = 0
-        for i in 0..<N {
-            var M = -Double.infinity, best = -Double.infinity, arg: Int32 = 0
-            for t in 0..<T {
-                M = max(M, Double(st.partMax[t * N + i]))
-                if Double(st.partBest[t * N + i]) > best { best = Double(st.partBest[t * N + i]); arg = st.partArg[t * N + i] }
-            }
-            var S = 0.0
-            for t in 0..<T where st.partSum[t * N + i] > 0 {
-                S += Double(st.partSum[t * N + i]) * Foundation.exp(Double(st.partMax[t * N + i]) - M)
-            }
-            let lse = M + Foundation.log(S)
-            st.lseDouble[i] = lse
-            ce += lse - Double(st.labelLogit[i])
-            if arg == labels[i] { correct += 1 }
-        }
-        ce /= Double(N)
-        lastCrossEntropy = ce
-        lastAccuracy = Double(correct) / Double(N)
-        var penW = 0.0, penU = 0.0
-        for i in 0..<(nw * d) { penW += W[i] * W[i] }
-        for i in 0..<(K * Ld) { penU += U[i] * U[i] }
-        let value = ce + 0.5 * weightDecayW * penW + 0.5 * weightDecayU * penU
+        let value = combine(maxima: st.partMax, sums: st.partSum, best: st.partBest, args: st.partArg, labelLogits: st.labelLogit,
+                            threads: T, into: &st.lseDouble, W: W, U: U)
         guard let g = gradient else { return value }
 
         // Pass 2 (C kernel): unscaled residuals summed per (block, position, word).
@@ -191,18 +164,7 @@ extension EmpiricalRisk {
         let gW = g.baseAddress!, gU = g.baseAddress! + nw * d
         for i in 0..<(K * Ld) { gU[i] = Double(st.gradU[i]) * invN + weightDecayU * U[i] }
         for i in 0..<(nw * d) { dpsi[i] = Double(st.gradPsi[i]) * invN }
-        if layerNorm {
-            psi.withUnsafeBufferPointer { ps in
-                dpsi.withUnsafeBufferPointer { dp in
-                    for w in 0..<nw {
-                        LayerNorm.backwardRow(y: ps.baseAddress! + w * d, invStd: invStd[w], g: dp.baseAddress! + w * d, d: d, into: gW + w * d)
-                    }
-                }
-            }
-        } else {
-            for i in 0..<(nw * d) { gW[i] = dpsi[i] }
-        }
-        for i in 0..<(nw * d) { gW[i] += weightDecayW * W[i] }
+        finishGradientW(gW, W: W)
         return value
     }
 }
