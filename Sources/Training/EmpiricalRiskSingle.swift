@@ -64,6 +64,18 @@ extension EmpiricalRisk {
     /// (for tests of that build; process-wide).
     public static func forceBaselineKernels(_ on: Bool) { fc_risk_force_baseline(on ? 1 : 0) }
 
+    /// The training set and the tables as the C kernels see them, for the duration of `body`.
+    private func withKernelProblem(_ st: SingleStorage, _ body: (UnsafePointer<fc_risk_problem>) -> Void) {
+        words.withUnsafeBufferPointer { wb in
+            labels.withUnsafeBufferPointer { lb in
+                var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
+                                              labels: lb.baseAddress!, count: Int64(count), length: Int32(L),
+                                              words_count: Int32(nw), blocks: Int32(st.nb))
+                withUnsafePointer(to: &problem) { body($0) }
+            }
+        }
+    }
+
     /// ``evaluate(_:gradient:)`` in single precision: float tables built by sgemm, the two passes
     /// in the C kernels, and the sums over sentences (cross-entropy, accuracy), the penalties and
     /// the 1/N scaling in double.
@@ -91,12 +103,7 @@ extension EmpiricalRisk {
             }
         }
         // Pass 1 (C kernel), each thread on every T-th block.
-        words.withUnsafeBufferPointer { wb in
-            labels.withUnsafeBufferPointer { lb in
-                var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
-                                              labels: lb.baseAddress!, count: Int64(N), length: Int32(L),
-                                              words_count: Int32(nw), blocks: Int32(nb))
-                withUnsafePointer(to: &problem) { pp in
+        withKernelProblem(st) { pp in
                     st.partMax.withUnsafeMutableBufferPointer { pm in
                         st.partSum.withUnsafeMutableBufferPointer { ps in
                             st.partBest.withUnsafeMutableBufferPointer { pbest in
@@ -114,8 +121,6 @@ extension EmpiricalRisk {
                             }
                         }
                     }
-                }
-            }
         }
         // Combine the threads' partial sums, in double.
         let value = combine(maxima: st.partMax, sums: st.partSum, best: st.partBest, args: st.partArg, labelLogits: st.labelLogit,
@@ -124,18 +129,11 @@ extension EmpiricalRisk {
 
         // Pass 2 (C kernel): unscaled residuals summed per (block, position, word).
         for i in 0..<N { st.lse[i] = Float(st.lseDouble[i]) }
-        words.withUnsafeBufferPointer { wb in
-            labels.withUnsafeBufferPointer { lb in
-                var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
-                                              labels: lb.baseAddress!, count: Int64(N), length: Int32(L),
-                                              words_count: Int32(nw), blocks: Int32(nb))
-                withUnsafePointer(to: &problem) { pp in
-                    st.lse.withUnsafeBufferPointer { fl in
-                        let shared = (SharedPointer(pp), SharedPointer(fl.baseAddress!))
-                        DispatchQueue.concurrentPerform(iterations: T) { t in
-                            fc_risk_residual_pass(shared.0.p, Int32(t), Int32(T), shared.1.p)
-                        }
-                    }
+        withKernelProblem(st) { pp in
+            st.lse.withUnsafeBufferPointer { fl in
+                let shared = (SharedPointer(pp), SharedPointer(fl.baseAddress!))
+                DispatchQueue.concurrentPerform(iterations: T) { t in
+                    fc_risk_residual_pass(shared.0.p, Int32(t), Int32(T), shared.1.p)
                 }
             }
         }
