@@ -40,24 +40,28 @@ void fc_risk_force_baseline(int on) { force_baseline = on != 0; }
 
 int fc_risk_uses_avx2(void) { return fc_has_avx2(); }
 
-void fc_risk_lse_pass(const fc_risk_problem *p, int32_t first, int32_t step,
-                      float *m, float *s, float *best, int32_t *arg, float *label_logit) {
 #if defined(__x86_64__)
-    if (fc_has_avx2()) { lse_pass_avx2(p, first, step, m, s, best, arg, label_logit); return; }
+#define FC_DISPATCH(name, args) do { if (fc_has_avx2()) name##_avx2 args; else name##_base args; } while (0)
+#else
+#define FC_DISPATCH(name, args) name##_base args
 #endif
-    lse_pass_base(p, first, step, m, s, best, arg, label_logit);
+
+void fc_risk_label_logits(const fc_risk_problem *p, int64_t begin, int64_t end, float *out) {
+    FC_DISPATCH(label_logits, (p, begin, end, out));
 }
 
-void fc_risk_residual_pass(const fc_risk_problem *p, int32_t first, int32_t step, const float *lse) {
-#if defined(__x86_64__)
-    if (fc_has_avx2()) { residual_pass_avx2(p, first, step, lse); return; }
-#endif
-    residual_pass_base(p, first, step, lse);
+void fc_risk_lse_pass(const fc_risk_problem *p, int32_t first, int32_t step, const float *shift, float *s, float *other) {
+    FC_DISPATCH(lse_pass, (p, first, step, shift, s, other));
+}
+
+void fc_risk_residual_pass(const fc_risk_problem *p, int32_t first, int32_t step, const float *lse, const float *scale) {
+    FC_DISPATCH(residual_pass, (p, first, step, lse, scale));
+}
+
+void fc_risk_sentence_lse(const fc_risk_problem *p, int64_t i, float *lse, float *other) {
+    FC_DISPATCH(sentence_lse, (p, i, lse, other));
 }
 
 void fc_risk_exp(const float *x, float *y, int64_t n) {
-#if defined(__x86_64__)
-    if (fc_has_avx2()) { exp_array_avx2(x, y, n); return; }
-#endif
-    exp_array_base(x, y, n);
+    FC_DISPATCH(exp_array, (x, y, n));
 }

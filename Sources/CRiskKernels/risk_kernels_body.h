@@ -1,4 +1,4 @@
-// Body of the kernels, included twice by risk_kernels.c with FC_SUFFIX (and, for AVX2, a target
+// Body of the kernels, included twice by risk_kernels.c with FC_NAME (and, for AVX2, a target
 // attribute pushed on every function). Not a public header.
 
 static inline __attribute__((always_inline)) v8f FC_NAME(vexp)(v8f x) {
@@ -37,85 +37,162 @@ static inline __attribute__((always_inline)) float FC_NAME(hmax)(v8f v) {
 }
 
 #define FC_Q (FC_RISK_BLOCK / 8)
+#define FC_ROW(block, l, w) ((block) + ((int64_t)(l) * nw + (w)) * FC_RISK_BLOCK)
 
-// Sum over positions of the rows of one block for the words of one sentence: FC_Q vectors of 8.
+// A sentence's logits in one block: the sum over positions of the rows of its words, FC_Q vectors of
+// 8. Even and odd positions are summed apart and then added (two shorter dependency chains); the
+// label logit of fc_risk_label_logits uses the same order, so the two agree to the last bit.
 static inline __attribute__((always_inline)) void FC_NAME(gather)(const float *block, const uint16_t *w, int32_t L, int32_t nw, v8f z[FC_Q]) {
-    for (int q = 0; q < FC_Q; q++) z[q] = 0.0f;
-    for (int32_t l = 0; l < L; l++) {
-        const float *row = block + ((int64_t)l * nw + w[l]) * FC_RISK_BLOCK;
-        for (int q = 0; q < FC_Q; q++) z[q] += *(const v8f *)(row + 8 * q);
+    v8f a[FC_Q], b[FC_Q];
+    for (int q = 0; q < FC_Q; q++) { a[q] = 0.0f; b[q] = 0.0f; }
+    int32_t l = 0;
+    for (; l + 2 <= L; l += 2) {
+        const float *r0 = FC_ROW(block, l, w[l]), *r1 = FC_ROW(block, l + 1, w[l + 1]);
+        for (int q = 0; q < FC_Q; q++) { a[q] += *(const v8f *)(r0 + 8 * q); b[q] += *(const v8f *)(r1 + 8 * q); }
+    }
+    if (l < L) {
+        const float *r0 = FC_ROW(block, l, w[l]);
+        for (int q = 0; q < FC_Q; q++) a[q] += *(const v8f *)(r0 + 8 * q);
+    }
+    for (int q = 0; q < FC_Q; q++) z[q] = a[q] + b[q];
+}
+
+// Lanes 0..7 of vector q hold classes 8q..8q+7 of a block.
+static inline __attribute__((always_inline)) v8i FC_NAME(lanes)(int q) {
+    const v8i iota = {0, 1, 2, 3, 4, 5, 6, 7};
+    return iota + 8 * q;
+}
+
+static void FC_NAME(label_logits)(const fc_risk_problem *p, int64_t begin, int64_t end, float *out) {
+    const int32_t L = p->length, nw = p->words_count;
+    const int64_t stride = (int64_t)L * nw * FC_RISK_BLOCK;
+    for (int64_t i = begin; i < end; i++) {
+        const int32_t y = p->labels[i];
+        const float *col = p->table + (y / FC_RISK_BLOCK) * stride + y % FC_RISK_BLOCK;
+        const uint16_t *w = p->words + i * L;
+        float a = 0.0f, b = 0.0f;
+        int32_t l = 0;
+        for (; l + 2 <= L; l += 2) { a += *FC_ROW(col, l, w[l]); b += *FC_ROW(col, l + 1, w[l + 1]); }
+        if (l < L) a += *FC_ROW(col, l, w[l]);
+        out[i] = a + b;
     }
 }
 
-#ifndef FC_PF
-#define FC_PF 4
-#endif
-static inline __attribute__((always_inline)) void FC_NAME(prefetch)(const float *block, const uint16_t *w, int32_t L, int32_t nw, int write) {
-    for (int32_t l = 0; l < L; l++) {
-        const float *row = block + ((int64_t)l * nw + w[l]) * FC_RISK_BLOCK;
-        if (write) { __builtin_prefetch(row, 1, 3); if (FC_RISK_BLOCK > 16) __builtin_prefetch(row + 16, 1, 3); }
-        else { __builtin_prefetch(row, 0, 3); if (FC_RISK_BLOCK > 16) __builtin_prefetch(row + 16, 0, 3); }
-    }
-}
+// Sentences are taken FC_BATCH at a time: first all their gathers, then their exponentials, so that
+// the long dependency chain of one sentence (gather, then exp, then sums) overlaps with the others'.
+#define FC_BATCH 16
 
-static void FC_NAME(lse_pass)(const fc_risk_problem *p, int32_t first, int32_t step,
-                              float *m, float *s, float *best, int32_t *arg, float *label_logit) {
+static void FC_NAME(lse_pass)(const fc_risk_problem *p, int32_t first, int32_t step, const float *shift, float *s, float *other) {
     const int64_t N = p->count;
     const int32_t L = p->length, nw = p->words_count;
-    const int64_t blockStride = (int64_t)L * nw * FC_RISK_BLOCK;
-    for (int64_t i = 0; i < N; i++) { m[i] = -INFINITY; s[i] = 0; best[i] = -INFINITY; arg[i] = 0; }
+    const int64_t stride = (int64_t)L * nw * FC_RISK_BLOCK;
+    for (int64_t i = 0; i < N; i++) { s[i] = 0.0f; other[i] = -INFINITY; }
     for (int32_t b = first; b < p->blocks; b += step) {
-        const float *block = p->table + b * blockStride;
+        const float *block = p->table + b * stride;
         const int32_t j0 = b * FC_RISK_BLOCK;
-        for (int64_t i = 0; i < N; i++) {
-            v8f z[FC_Q];
-            if (i + FC_PF < N) FC_NAME(prefetch)(block, p->words + (i + FC_PF) * L, L, nw, 0);
-            FC_NAME(gather)(block, p->words + i * L, L, nw, z);
-            v8f zmax = z[0];
-            for (int q = 1; q < FC_Q; q++) zmax = __builtin_elementwise_max(zmax, z[q]);
-            float bm = FC_NAME(hmax)(zmax);
-            if (bm > best[i]) {
-                best[i] = bm;
-                for (int c = 0; c < FC_RISK_BLOCK; c++) if (z[c / 8][c % 8] == bm) { arg[i] = j0 + c; break; }
+        for (int64_t i0 = 0; i0 < N; i0 += FC_BATCH) {
+            const int64_t n = N - i0 < FC_BATCH ? N - i0 : FC_BATCH;
+            v8f z[FC_BATCH][FC_Q];
+            for (int64_t j = 0; j < n; j++) FC_NAME(gather)(block, p->words + (i0 + j) * L, L, nw, z[j]);
+            for (int64_t j = 0; j < n; j++) {
+                const int64_t i = i0 + j;
+                const float c = shift[i];
+                v8f e[FC_Q];
+                for (int q = 0; q < FC_Q; q++) e[q] = FC_NAME(vexp)(z[j][q] - c);
+                if (p->exps) {
+                    // Streaming stores: pass 2 reads them back in the same order, long after.
+                    float *dst = p->exps + ((int64_t)b * N + i) * FC_RISK_BLOCK;
+                    for (int q = 0; q < FC_Q; q++) __builtin_nontemporal_store(e[q], (v8f *)(dst + 8 * q));
+                }
+                v8f acc = e[0];
+                for (int q = 1; q < FC_Q; q++) acc += e[q];
+                const int32_t k = p->labels[i] - j0;
+                if (__builtin_expect((uint32_t)k < FC_RISK_BLOCK, 0))
+                    for (int q = 0; q < FC_Q; q++) z[j][q] = FC_NAME(lanes)(q) == k ? (v8f)(-INFINITY) : z[j][q];
+                v8f vm = z[j][0];
+                for (int q = 1; q < FC_Q; q++) vm = __builtin_elementwise_max(vm, z[j][q]);
+                s[i] += FC_NAME(hsum)(acc);
+                const float m = FC_NAME(hmax)(vm);
+                if (m > other[i]) other[i] = m;
             }
-            float mi = m[i], si = s[i];
-            if (bm > mi) { si *= expf(mi - bm); mi = bm; m[i] = mi; }
-            v8f e = FC_NAME(vexp)(z[0] - mi);
-            for (int q = 1; q < FC_Q; q++) e += FC_NAME(vexp)(z[q] - mi);
-            s[i] = si + FC_NAME(hsum)(e);
-            int32_t k = p->labels[i] - j0;
-            if (k >= 0 && k < FC_RISK_BLOCK) label_logit[i] = z[k / 8][k % 8];
         }
     }
 }
 
-static void FC_NAME(residual_pass)(const fc_risk_problem *p, int32_t first, int32_t step, const float *lse) {
+// Adds one sentence's residuals (probabilities r, minus 1 at its label's place k when 0 <= k < 32)
+// to the rows of its words in the block's residual table.
+static inline __attribute__((always_inline)) void FC_NAME(add_residual)(float *gblock, const uint16_t *w, int32_t L, int32_t nw, int32_t k, v8f r[FC_Q]) {
+    if (__builtin_expect((uint32_t)k < FC_RISK_BLOCK, 0))
+        for (int q = 0; q < FC_Q; q++) r[q] -= FC_NAME(lanes)(q) == k ? (v8f)1.0f : (v8f)0.0f;
+    for (int32_t l = 0; l < L; l++) {
+        float *g = FC_ROW(gblock, l, w[l]);
+        for (int q = 0; q < FC_Q; q++) *(v8f *)(g + 8 * q) += r[q];
+    }
+}
+
+static void FC_NAME(residual_pass)(const fc_risk_problem *p, int32_t first, int32_t step, const float *lse, const float *scale) {
     const int64_t N = p->count;
     const int32_t L = p->length, nw = p->words_count;
-    const int64_t blockStride = (int64_t)L * nw * FC_RISK_BLOCK;
+    const int64_t stride = (int64_t)L * nw * FC_RISK_BLOCK;
     for (int32_t b = first; b < p->blocks; b += step) {
-        const float *block = p->table + b * blockStride;
-        float *gblock = p->gtable + b * blockStride;
-        memset(gblock, 0, sizeof(float) * (size_t)blockStride);
+        const float *block = p->table + b * stride;
+        float *gblock = p->gtable + b * stride;
+        memset(gblock, 0, sizeof(float) * (size_t)stride);
         const int32_t j0 = b * FC_RISK_BLOCK;
-        for (int64_t i = 0; i < N; i++) {
-            const uint16_t *w = p->words + i * L;
-            v8f r[FC_Q];
-            if (i + FC_PF < N) { FC_NAME(prefetch)(block, p->words + (i + FC_PF) * L, L, nw, 0); FC_NAME(prefetch)(gblock, p->words + (i + FC_PF) * L, L, nw, 1); }
-            FC_NAME(gather)(block, w, L, nw, r);
-            const float li = lse[i];
-            for (int q = 0; q < FC_Q; q++) r[q] = FC_NAME(vexp)(r[q] - li);
-            int32_t k = p->labels[i] - j0;
-            if (k >= 0 && k < FC_RISK_BLOCK) r[k / 8][k % 8] -= 1.0f;
-            for (int32_t l = 0; l < L; l++) {
-                float *g = gblock + ((int64_t)l * nw + w[l]) * FC_RISK_BLOCK;
-                for (int q = 0; q < FC_Q; q++) *(v8f *)(g + 8 * q) += r[q];
+        for (int64_t i0 = 0; i0 < N; i0 += FC_BATCH) {
+            const int64_t n = N - i0 < FC_BATCH ? N - i0 : FC_BATCH;
+            // Sentences with saved exponentials go straight through; the others are gathered again,
+            // all first, then their exponentials, then they are added in like the first.
+            int64_t again[FC_BATCH];
+            int na = 0;
+            for (int64_t j = 0; j < n; j++) {
+                const int64_t i = i0 + j;
+                if (!(p->exps && scale[i] > 0.0f)) { again[na++] = i; continue; }
+                const float *src = p->exps + ((int64_t)b * N + i) * FC_RISK_BLOCK;
+                v8f r[FC_Q];
+                for (int q = 0; q < FC_Q; q++) r[q] = *(const v8f *)(src + 8 * q) * scale[i];
+                FC_NAME(add_residual)(gblock, p->words + i * L, L, nw, p->labels[i] - j0, r);
+            }
+            if (na == 0) continue;
+            v8f z[FC_BATCH][FC_Q];
+            for (int j = 0; j < na; j++) FC_NAME(gather)(block, p->words + again[j] * L, L, nw, z[j]);
+            for (int j = 0; j < na; j++) {
+                for (int q = 0; q < FC_Q; q++) z[j][q] = FC_NAME(vexp)(z[j][q] - lse[again[j]]);
+                FC_NAME(add_residual)(gblock, p->words + again[j] * L, L, nw, p->labels[again[j]] - j0, z[j]);
             }
         }
     }
+}
+
+static void FC_NAME(sentence_lse)(const fc_risk_problem *p, int64_t i, float *lse, float *other) {
+    const int32_t L = p->length, nw = p->words_count;
+    const int64_t stride = (int64_t)L * nw * FC_RISK_BLOCK;
+    const uint16_t *w = p->words + i * L;
+    const int32_t y = p->labels[i];
+    float m = -INFINITY, o = -INFINITY;
+    for (int32_t b = 0; b < p->blocks; b++) {
+        v8f z[FC_Q];
+        FC_NAME(gather)(p->table + b * stride, w, L, nw, z);
+        for (int c = 0; c < FC_RISK_BLOCK; c++) {
+            const float v = z[c / 8][c % 8];
+            if (v > m) m = v;
+            if (b * FC_RISK_BLOCK + c != y && v > o) o = v;
+        }
+    }
+    double sum = 0;
+    for (int32_t b = 0; b < p->blocks; b++) {
+        v8f z[FC_Q];
+        FC_NAME(gather)(p->table + b * stride, w, L, nw, z);
+        v8f acc = 0.0f;
+        for (int q = 0; q < FC_Q; q++) acc += FC_NAME(vexp)(z[q] - m);
+        sum += FC_NAME(hsum)(acc);
+    }
+    *lse = m + (float)log(sum);
+    *other = o;
 }
 
 #undef FC_Q
+#undef FC_ROW
 
 static void FC_NAME(exp_array)(const float *x, float *y, int64_t n) {
     int64_t i = 0;

@@ -28,8 +28,10 @@ extension Spec {
         case .train:
             return latents + (N + K * Double(nTest)) * (L + 1) * 4 + 3 * params + 4 * Double(bsz) * K * 4
         case .fullBatch:
-            // Per-position word scores L·K·n_w (and their residual sums), plus the data.
-            return latents + N * (L + 1) * 4 + 3 * params + 3 * L * K * nw * 8
+            // Per-position word scores L·K·n_w (and their residual sums), plus the data, plus (in
+            // single precision, at most 4 GiB) the exponentials that pass 1 saves for pass 2.
+            let savedExponentials = min(((K / 32).rounded(.up) * 32) * N * 4, 4 * 1024 * 1024 * 1024)
+            return latents + N * (L + 1) * 4 + 3 * params + 3 * L * K * nw * 8 + savedExponentials
         }
     }
 

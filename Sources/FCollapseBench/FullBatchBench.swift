@@ -17,6 +17,8 @@ struct FullBatchBench: ParsableCommand {
     @Option(help: "Precisions of the two passes, comma-separated: single, double (both are timed side by side, and the single-precision value and gradient are compared with the double ones).")
     var precision = "single,double"
     @Option(help: "LayerNorm settings to time, comma-separated: off, on.") var layerNorm = "off,on"
+    @Option(help: "In single precision, whether pass 1 saves the exponentials for pass 2 or pass 2 recomputes them, comma-separated: saved, recomputed (both are timed side by side).")
+    var exponentials = "saved,recomputed"
 
     func validate() throws {
         for p in precision.split(separator: ",") where EmpiricalRisk.Precision(rawValue: String(p)) == nil {
@@ -24,6 +26,9 @@ struct FullBatchBench: ParsableCommand {
         }
         for l in layerNorm.split(separator: ",") where l != "off" && l != "on" {
             throw ValidationError("--layer-norm: '\(l)' is not off or on")
+        }
+        for e in exponentials.split(separator: ",") where e != "saved" && e != "recomputed" {
+            throw ValidationError("--exponentials: '\(e)' is not saved or recomputed")
         }
         if nspl < 1 { throw ValidationError("--nspl must be at least 1") }
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
@@ -51,8 +56,12 @@ struct FullBatchBench: ParsableCommand {
             let dimension = spec.nw * spec.d + spec.K * spec.L * spec.d
             let x = (0..<dimension).map { _ in rng.gaussian(sigma: 0.3) }
             var results: [(EmpiricalRisk.Precision, Double, [Double], Double)] = []
-            for prec in precisions {
-                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: prec)
+            let variants: [(EmpiricalRisk.Precision, Bool)] = precisions.flatMap { prec in
+                prec == .double ? [(prec, false)] : exponentials.split(separator: ",").map { (prec, $0 == "saved") }
+            }
+            for (prec, save) in variants {
+                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: prec, saveExponentials: save)
+                let name = prec == .double ? "double" : save ? "single (exponentials saved)" : "single (exponentials recomputed)"
                 var g = [Double](repeating: 0, count: risk.dimension)
                 var times: [Double] = [], cpu: [Double] = [], value = 0.0
                 for _ in 0..<(reps + 1) {
@@ -63,7 +72,7 @@ struct FullBatchBench: ParsableCommand {
                 }
                 let med = median(Array(times.dropFirst())), medCPU = median(Array(cpu.dropFirst()))
                 print(String(format: "full batch, %@, layer norm %@: N = %d, %d variables: median %.3f s wall (%.3f s CPU over all threads) per risk + gradient over %d (%@), threads = %d, value %.8f",
-                             prec.rawValue, ln ? "on " : "off", set.count, risk.dimension, med, medCPU, reps,
+                             name, ln ? "on " : "off", set.count, risk.dimension, med, medCPU, reps,
                              times.dropFirst().map { String(format: "%.3f", $0) }.joined(separator: ", "), risk.threads, value))
                 fflush(nil)
                 results.append((prec, value, g, med))

@@ -3,20 +3,27 @@ import Foundation
 import GSLBridge
 
 /// Buffers of the single-precision path of ``EmpiricalRisk``: the per-position tables in blocks of
-/// `FC_RISK_BLOCK` (32) classes, 64-byte aligned for the C kernels, and float copies of the
-/// variables for sgemm.
+/// `FC_RISK_BLOCK` (32) classes, 64-byte aligned for the C kernels, float copies of the variables
+/// for sgemm, and (when they fit) the exponentials that pass 1 saves for pass 2.
 final class SingleStorage: @unchecked Sendable {
     static let kb = Int(FC_RISK_BLOCK)
     let nb: Int
     let tableCount: Int
     let table: UnsafeMutablePointer<Float>, gtable: UnsafeMutablePointer<Float>
+    /// nb·N·32 floats, or nil: pass 2 then gathers the logits again and recomputes the exponentials.
+    let exps: UnsafeMutablePointer<Float>?
     var square: [Float]            // nw x K: one position's table before repacking (and its gradient after)
     var psi: [Float], u: [Float]   // Ψ (nw x d) and U (K x L·d) rounded to float
     var gradU: [Float], gradPsi: [Float]
-    var partMax: [Float], partSum: [Float], partBest: [Float], partArg: [Int32]
-    var labelLogit: [Float], lse: [Float], lseDouble: [Double]
+    var partSum: [Float], partOther: [Float]
+    var labelLogit: [Float], lse: [Float], scale: [Float]
 
-    init(nw: Int, d: Int, K: Int, L: Int, count: Int, threads: Int) {
+    /// Bytes of the saved exponentials for N sentences and K classes.
+    static func savedExponentialBytes(sentences: Int, classes: Int) -> Int {
+        (classes + kb - 1) / kb * kb * sentences * MemoryLayout<Float>.stride
+    }
+
+    init(nw: Int, d: Int, K: Int, L: Int, count: Int, threads: Int, saveExponentials: Bool) {
         let kb = Self.kb
         nb = (K + kb - 1) / kb
         tableCount = nb * L * nw * kb
@@ -25,6 +32,13 @@ final class SingleStorage: @unchecked Sendable {
         gtable = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: tableCount)
         table.initialize(repeating: 0, count: tableCount)
         gtable.initialize(repeating: 0, count: tableCount)
+        if saveExponentials {
+            let n = nb * kb * count
+            exps = UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
+                .bindMemory(to: Float.self, capacity: n)
+        } else {
+            exps = nil
+        }
         // Padding classes of the last block score -1e30: their exponentials are exactly 0. The
         // sgemm repacking below never writes these columns.
         let width = K - (nb - 1) * kb
@@ -41,18 +55,17 @@ final class SingleStorage: @unchecked Sendable {
         u = [Float](repeating: 0, count: K * L * d)
         gradU = [Float](repeating: 0, count: K * L * d)
         gradPsi = [Float](repeating: 0, count: nw * d)
-        partMax = [Float](repeating: 0, count: count * threads)
         partSum = [Float](repeating: 0, count: count * threads)
-        partBest = [Float](repeating: 0, count: count * threads)
-        partArg = [Int32](repeating: 0, count: count * threads)
+        partOther = [Float](repeating: 0, count: count * threads)
         labelLogit = [Float](repeating: 0, count: count)
         lse = [Float](repeating: 0, count: count)
-        lseDouble = [Double](repeating: 0, count: count)
+        scale = [Float](repeating: 0, count: count)
     }
 
     deinit {
         table.deallocate()
         gtable.deallocate()
+        exps?.deallocate()
     }
 }
 
@@ -69,7 +82,7 @@ extension EmpiricalRisk {
         words.withUnsafeBufferPointer { wb in
             labels.withUnsafeBufferPointer { lb in
                 var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
-                                              labels: lb.baseAddress!, count: Int64(count), length: Int32(L),
+                                              labels: lb.baseAddress!, exps: st.exps, count: Int64(count), length: Int32(L),
                                               words_count: Int32(nw), blocks: Int32(st.nb))
                 withUnsafePointer(to: &problem) { body($0) }
             }
@@ -102,38 +115,66 @@ extension EmpiricalRisk {
             }
             }
         }
-        // Pass 1 (C kernel), each thread on every T-th block.
+        // The label logits (each thread on a range of sentences), then pass 1 (each thread on every
+        // T-th block): per thread, Σ exp(logit − label logit) and the largest other logit.
         withKernelProblem(st) { pp in
-                    st.partMax.withUnsafeMutableBufferPointer { pm in
-                        st.partSum.withUnsafeMutableBufferPointer { ps in
-                            st.partBest.withUnsafeMutableBufferPointer { pbest in
-                                st.partArg.withUnsafeMutableBufferPointer { parg in
-                                    st.labelLogit.withUnsafeMutableBufferPointer { pl in
-                                        let shared = (SharedPointer(pp), SharedPointer(pm.baseAddress!), SharedPointer(ps.baseAddress!),
-                                                      SharedPointer(pbest.baseAddress!), SharedPointer(parg.baseAddress!),
-                                                      SharedPointer(pl.baseAddress!))
-                                        DispatchQueue.concurrentPerform(iterations: T) { t in
-                                            fc_risk_lse_pass(shared.0.p, Int32(t), Int32(T), shared.1.p + t * N, shared.2.p + t * N,
-                                                             shared.3.p + t * N, shared.4.p + t * N, shared.5.p)
-                                        }
-                                    }
-                                }
-                            }
+            st.labelLogit.withUnsafeMutableBufferPointer { pl in
+                st.partSum.withUnsafeMutableBufferPointer { ps in
+                    st.partOther.withUnsafeMutableBufferPointer { po in
+                        let shared = (SharedPointer(pp), SharedPointer(pl.baseAddress!), SharedPointer(ps.baseAddress!),
+                                      SharedPointer(po.baseAddress!))
+                        DispatchQueue.concurrentPerform(iterations: T) { t in
+                            fc_risk_label_logits(shared.0.p, Int64(N * t / T), Int64(N * (t + 1) / T), shared.1.p)
+                        }
+                        DispatchQueue.concurrentPerform(iterations: T) { t in
+                            fc_risk_lse_pass(shared.0.p, Int32(t), Int32(T), shared.1.p, shared.2.p + t * N, shared.3.p + t * N)
                         }
                     }
+                }
+            }
         }
-        // Combine the threads' partial sums, in double.
-        let value = combine(maxima: st.partMax, sums: st.partSum, best: st.partBest, args: st.partArg, labelLogits: st.labelLogit,
-                            threads: T, into: &st.lseDouble, W: W, U: U)
+        // Combine the threads' sums, in double. A sentence whose largest other logit exceeds its
+        // label's by more than the kernels' limit is recomputed exactly (its pass-1 sum may have
+        // overflowed) and its residuals are then recomputed too (scale 0).
+        let limit = Float(FC_RISK_SHIFT_LIMIT)
+        var ce = 0.0, correct = 0, fallbacks = 0
+        withKernelProblem(st) { pp in
+            for i in 0..<N {
+                let c = st.labelLogit[i]
+                var S = 0.0, other = -Float.infinity
+                for t in 0..<T {
+                    S += Double(st.partSum[t * N + i])
+                    other = max(other, st.partOther[t * N + i])
+                }
+                let lse: Double
+                if other - c > limit {
+                    var l: Float = 0, o: Float = 0
+                    fc_risk_sentence_lse(pp, Int64(i), &l, &o)
+                    lse = Double(l)
+                    st.scale[i] = 0
+                    fallbacks += 1
+                } else {
+                    lse = Double(c) + Foundation.log(S)
+                    st.scale[i] = Float(1 / S)
+                }
+                st.lse[i] = Float(lse)
+                ce += lse - Double(c)
+                // Correct when the label's logit is strictly the largest (a tie counts as an error).
+                if c > other { correct += 1 }
+            }
+        }
+        lastFallbackSentences = fallbacks
+        let value = record(crossEntropy: ce / Double(N), accuracy: Double(correct) / Double(N), W: W, U: U)
         guard let g = gradient else { return value }
 
         // Pass 2 (C kernel): unscaled residuals summed per (block, position, word).
-        for i in 0..<N { st.lse[i] = Float(st.lseDouble[i]) }
         withKernelProblem(st) { pp in
             st.lse.withUnsafeBufferPointer { fl in
-                let shared = (SharedPointer(pp), SharedPointer(fl.baseAddress!))
-                DispatchQueue.concurrentPerform(iterations: T) { t in
-                    fc_risk_residual_pass(shared.0.p, Int32(t), Int32(T), shared.1.p)
+                st.scale.withUnsafeBufferPointer { fs in
+                    let shared = (SharedPointer(pp), SharedPointer(fl.baseAddress!), SharedPointer(fs.baseAddress!))
+                    DispatchQueue.concurrentPerform(iterations: T) { t in
+                        fc_risk_residual_pass(shared.0.p, Int32(t), Int32(T), shared.1.p, shared.2.p)
+                    }
                 }
             }
         }

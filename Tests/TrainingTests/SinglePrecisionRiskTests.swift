@@ -30,9 +30,11 @@ struct SinglePrecisionRiskTests {
         for baseline in [false, true] {
             EmpiricalRisk.forceBaselineKernels(baseline)
             for threads in [1, 2, 3] {
-                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single)
-                #expect(risk.precision == .single)
+              for save in [true, false] {
+                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single, saveExponentials: save)
+                #expect(risk.precision == .single && risk.savesExponentials == save)
                 let (vs, gs) = risk.evaluate(x)
+                #expect(risk.lastFallbackSentences == 0)
                 let diff = zip(gs, g).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
                 // Float logits are sums of L = 3 products of order one (unit roundoff 6e-8), the
                 // exponential has relative error ~1e-7: 1e-6 relative on the value; the gradient sums
@@ -43,8 +45,51 @@ struct SinglePrecisionRiskTests {
                 // Accuracy: an arg max can only move on a near tie (logits within ~1e-6); at a random
                 // point none is that close, so at most one sentence of N may differ.
                 #expect(abs(risk.lastAccuracy - reference.lastAccuracy) <= 1.0 / Double(set.count) + 1e-12)
+              }
             }
         }
+    }
+
+    /// Pass 1 shifts each sentence's logits by its label's logit. Where another logit exceeds it by
+    /// more than FC_RISK_SHIFT_LIMIT (80) the sum could overflow, and the sentence takes the exact
+    /// fallback (maximum, then sum) in both passes. At 6x the scale of the test above (logits 36x
+    /// larger, tens to hundreds) part of the sentences do.
+    @Test("sentences beyond the shift limit take the exact fallback and still agree with double precision",
+          arguments: [false, true])
+    func shiftLimitFallback(layerNorm: Bool) {
+        let spec = Self.spec(K: 70, layerNorm: layerNorm)
+        let set = spec.task().sample(perClass: spec.nspl, seed: spec.seed(for: .train))
+        let x = Reference.randomPoint(spec, seed: 22, scale: layerNorm ? 12 : 3)
+        let reference = EmpiricalRisk(spec: spec, sentences: set, threads: 1, precision: .double)
+        let (v, g) = reference.evaluate(x)
+        let gnorm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for save in [true, false] {
+            for threads in [1, 2] {
+                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single, saveExponentials: save)
+                let (vs, gs) = risk.evaluate(x)
+                #expect(risk.lastFallbackSentences > 0 && risk.lastFallbackSentences < set.count,
+                        "\(risk.lastFallbackSentences) of \(set.count) sentences beyond the limit")
+                let diff = zip(gs, g).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+                // Logits of order 100 in float carry absolute errors of ~1e-5 (L = 3 terms, unit
+                // roundoff 6e-8), against a cross-entropy of order 10: 1e-5 relative on the value
+                // and on the gradient's 2-norm.
+                #expect(abs(vs - v) <= 1e-5 * abs(v), "save \(save), threads \(threads): \(vs) vs \(v)")
+                #expect(diff <= 1e-5 * gnorm, "save \(save), threads \(threads): |Δg| = \(diff), |g| = \(gnorm)")
+                #expect(abs(risk.lastAccuracy - reference.lastAccuracy) <= 1.0 / Double(set.count) + 1e-12)
+            }
+        }
+    }
+
+    @Test("the exponentials are saved up to 4 GiB (and a quarter of physical memory)")
+    func savedExponentialsDefault() {
+        // 500,000 sentences and 1000 classes (padded to 1024): 2.05 GB.
+        #expect(EmpiricalRisk.savesExponentials(sentences: 500_000, classes: 1000) == (ProcessInfo.processInfo.physicalMemory >= 8_192_000_000))
+        // 1,100,000 x 1000 (padded to 1024): 4.5 GB, beyond 4 GiB on any machine.
+        #expect(!EmpiricalRisk.savesExponentials(sentences: 1_100_000, classes: 1000))
+        // A double-precision risk never saves them.
+        let spec = Self.spec(K: 20, layerNorm: false)
+        let set = spec.task().sample(perClass: spec.nspl, seed: spec.seed(for: .train))
+        #expect(!EmpiricalRisk(spec: spec, sentences: set, precision: .double, saveExponentials: true).savesExponentials)
     }
 
     @Test("the default precision is single from N·K = 5e7 on")
