@@ -22,8 +22,11 @@ import TaskModel
 /// Two precisions for the two passes: ``Precision/double`` (this file: Swift SIMD, blocks of 8
 /// classes) and ``Precision/single`` (EmpiricalRiskSingle.swift: float tables and logits, the C
 /// kernels of `CRiskKernels` with AVX2 + FMA when the processor has them, blocks of 32 classes, and
-/// sgemm). Single agrees with double to about 1e-9 relative in the value and 1e-6 in the gradient
-/// (`fcollapse-bench fullbatch` prints both) and is the default for N·K ≥ 5e7 (paper scale).
+/// sgemm). The single path shifts each sentence's logits by its label's logit instead of a running
+/// maximum, falls back to the exact maximum for the rare sentences where that could overflow, and
+/// by default saves pass 1's exponentials for pass 2 (``savesExponentials``). Single agrees with
+/// double to about 1e-9 relative in the value and 1e-6 in the gradient (`fcollapse-bench fullbatch`
+/// prints both) and is the default for N·K ≥ 5e7 (paper scale).
 public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     public let nw: Int, d: Int, K: Int, L: Int
     public let layerNorm: Bool
