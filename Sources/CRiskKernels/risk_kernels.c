@@ -13,14 +13,18 @@ typedef int32_t v8i __attribute__((ext_vector_type(8)));
 
 // Baseline build (SSE2 on x86-64: clang splits each 8-wide operation in two).
 #define FC_NAME(name) name##_base
+#define FC_PERMUTE 0
 #include "risk_kernels_body.h"
+#undef FC_PERMUTE
 #undef FC_NAME
 
 #if defined(__x86_64__)
 // The same code for AVX2 + FMA, used when the processor reports both.
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define FC_NAME(name) name##_avx2
+#define FC_PERMUTE 1
 #include "risk_kernels_body.h"
+#undef FC_PERMUTE
 #undef FC_NAME
 #pragma clang attribute pop
 

@@ -2,24 +2,32 @@
 // attribute pushed on every function). Not a public header.
 
 static inline __attribute__((always_inline)) v8f FC_NAME(vexp)(v8f x) {
-    // Cephes expf: x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6 polynomial (relative
-    // error about 1e-7), 2^n put into the exponent bits. Below -87.3 the result is 0.
-    const v8f lo = -87.3f, hi = 88.3f;
-    v8f xc = __builtin_elementwise_min(__builtin_elementwise_max(x, lo), hi);
-    const v8f magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer held in the low bits
-    v8f t = xc * 1.44269504088896341f + magic;
-    v8f n = t - magic;
-    v8f r = xc - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    v8f p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    v8i bits = ((v8i)t - (v8i)magic + 127) << 23;
-    v8f y = p * (v8f)bits;
+    // exp(x) = 2^n · 2^(j/8) · exp(r): x·8/ln2 is rounded to m = 8n + j (j = 0..7) and r = x − m·ln2/8,
+    // |r| <= ln2/16; 2^(j/8) comes from an 8-entry table (one vpermps in the AVX2 build) and exp(r)
+    // from its degree-4 Taylor polynomial (remainder < 1.3e-9). Relative error about 1.4e-7, most of
+    // it float rounding. 2^n is added into the exponent bits. Below −87.3 (where 2^n would leave the
+    // normal range) the result is exactly 0, as it is for −inf and NaN (the comparison is false).
+    const v8f lo = -87.3f;
+    const v8f magic = 12582912.0f;  // 1.5 · 2^23: adding it rounds to an integer held in the low bits
+    v8f t = x * 11.541560327111707f + magic;  // 8 / ln2
+    v8f m = t - magic;
+    v8f r = x - m * 0.086669921875f;  // ln2/8 in two parts: the first has 9 significant bits, so
+    r = r - m * -2.65243050e-5f;       // m times it is exact for |m| < 2^15
+    v8f p = 4.16666679e-2f;
+    p = p * r + 1.66666672e-1f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const v8f table = {1.0f, 1.09050773f, 1.18920712f, 1.29683955f, 1.41421356f, 1.54221083f, 1.68179283f, 1.83400809f};
+    const v8i mi = (v8i)t;  // low 3 bits: j; (mi − bits of magic) >> 3: n
+    v8f f;
+#if FC_PERMUTE
+    f = __builtin_ia32_permvarsf256(table, mi);  // lane q: table[mi[q] & 7]
+#else
+    for (int q = 0; q < 8; q++) f[q] = table[mi[q] & 7];
+#endif
+    const v8i scale = ((mi - (v8i)magic) >> 3) << 23;
+    v8f y = (v8f)((v8i)(p * f) + scale);
     v8i keep = x >= lo;  // lanes of all ones where x >= lo
     return (v8f)((v8i)y & keep);
 }

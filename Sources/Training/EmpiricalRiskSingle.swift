@@ -137,32 +137,57 @@ extension EmpiricalRisk {
         // label's by more than the kernels' limit is recomputed exactly (its pass-1 sum may have
         // overflowed) and its residuals are then recomputed too (scale 0).
         let limit = Float(FC_RISK_SHIFT_LIMIT)
-        var ce = 0.0, correct = 0, fallbacks = 0
+        // Per thread, over its range of sentences: cross-entropy, correct sentences, fallbacks.
+        var parts = [(ce: Double, correct: Int, fallbacks: Int)](repeating: (0, 0, 0), count: T)
         withKernelProblem(st) { pp in
-            for i in 0..<N {
-                let c = st.labelLogit[i]
-                var S = 0.0, other = -Float.infinity
-                for t in 0..<T {
-                    S += Double(st.partSum[t * N + i])
-                    other = max(other, st.partOther[t * N + i])
+            st.labelLogit.withUnsafeMutableBufferPointer { pl in
+                st.partSum.withUnsafeMutableBufferPointer { ps in
+                    st.partOther.withUnsafeMutableBufferPointer { po in
+                        st.lse.withUnsafeMutableBufferPointer { plse in
+                            st.scale.withUnsafeMutableBufferPointer { psc in
+                                parts.withUnsafeMutableBufferPointer { pparts in
+                                    let shared = (SharedPointer(pp), SharedPointer(pl.baseAddress!), SharedPointer(ps.baseAddress!),
+                                                  SharedPointer(po.baseAddress!), SharedPointer(plse.baseAddress!),
+                                                  SharedPointer(psc.baseAddress!), SharedPointer(pparts.baseAddress!))
+                                    DispatchQueue.concurrentPerform(iterations: T) { t in
+                                        let label = shared.1.p, sums = shared.2.p, others = shared.3.p
+                                        let lseOut = shared.4.p, scaleOut = shared.5.p
+                                        var ce = 0.0, correct = 0, fallbacks = 0
+                                        for i in (N * t / T)..<(N * (t + 1) / T) {
+                                            let c = label[i]
+                                            var S = 0.0, other = -Float.infinity
+                                            for u in 0..<T {
+                                                S += Double(sums[u * N + i])
+                                                other = max(other, others[u * N + i])
+                                            }
+                                            let lse: Double
+                                            if other - c > limit {
+                                                var l: Float = 0, o: Float = 0
+                                                fc_risk_sentence_lse(shared.0.p, Int64(i), &l, &o)
+                                                lse = Double(l)
+                                                scaleOut[i] = 0
+                                                fallbacks += 1
+                                            } else {
+                                                lse = Double(c) + Foundation.log(S)
+                                                scaleOut[i] = Float(1 / S)
+                                            }
+                                            lseOut[i] = Float(lse)
+                                            ce += lse - Double(c)
+                                            // Correct when the label's logit is strictly the largest
+                                            // (a tie counts as an error).
+                                            if c > other { correct += 1 }
+                                        }
+                                        shared.6.p[t] = (ce, correct, fallbacks)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                let lse: Double
-                if other - c > limit {
-                    var l: Float = 0, o: Float = 0
-                    fc_risk_sentence_lse(pp, Int64(i), &l, &o)
-                    lse = Double(l)
-                    st.scale[i] = 0
-                    fallbacks += 1
-                } else {
-                    lse = Double(c) + Foundation.log(S)
-                    st.scale[i] = Float(1 / S)
-                }
-                st.lse[i] = Float(lse)
-                ce += lse - Double(c)
-                // Correct when the label's logit is strictly the largest (a tie counts as an error).
-                if c > other { correct += 1 }
             }
         }
+        let ce = parts.reduce(0) { $0 + $1.ce }, correct = parts.reduce(0) { $0 + $1.correct }
+        let fallbacks = parts.reduce(0) { $0 + $1.fallbacks }
         lastFallbackSentences = fallbacks
         let value = record(crossEntropy: ce / Double(N), accuracy: Double(correct) / Double(N), W: W, U: U)
         guard let g = gradient else { return value }

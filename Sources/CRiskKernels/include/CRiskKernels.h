@@ -59,6 +59,7 @@ int fc_risk_uses_avx2(void);
 void fc_risk_force_baseline(int on);
 
 // exp of n floats with the kernels' vectorised exponential (for tests: relative error against libm).
+// Defined for x <= 88; exactly 0 below -87.3.
 void fc_risk_exp(const float *x, float *y, int64_t n);
 
 #endif
