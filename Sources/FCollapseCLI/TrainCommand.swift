@@ -140,7 +140,9 @@ struct TrainCommand: ParsableCommand {
     func runFullBatch(_ spec: Spec) throws {
         try spec.checkMemory(for: .fullBatch)
         let fb = FullBatchTrainer(spec: spec, precision: precision)
-        log("full batch: N = \(fb.trainingSet.count) sentences, \(fb.risk.dimension) parameters, BFGS2 in double precision, risk passes in \(fb.risk.precision.rawValue) precision")
+        let saved = fb.risk.savesExponentials
+            ? String(format: " (pass 1's exponentials kept for pass 2: %.1f GB)", fb.risk.savedExponentialBytes / 1e9) : ""
+        log("full batch: N = \(fb.trainingSet.count) sentences, \(fb.risk.dimension) parameters, BFGS2 in double precision, risk passes in \(fb.risk.precision.rawValue) precision\(saved)")
         let r = try fb.minimise(maxIterations: epochs ?? spec.numEpochs, progress: { it, value in
             if it == 1 || it % 10 == 0 { log(String(format: "iteration %5d  objective %.8f", it, value)) }
         })

@@ -116,6 +116,11 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     /// them. It halves the time of pass 2 for N·K·4 bytes of memory (2 GB at paper scale).
     public let savesExponentials: Bool
 
+    /// Bytes held by the saved exponentials (0 when they are not saved).
+    public var savedExponentialBytes: Double {
+        savesExponentials ? Double(SingleStorage.savedExponentialBytes(sentences: count, classes: K)) : 0
+    }
+
     /// The default of ``savesExponentials``: when they take at most 4 GiB and a quarter of this
     /// machine's physical memory.
     public static func savesExponentials(sentences: Int, classes: Int) -> Bool {
