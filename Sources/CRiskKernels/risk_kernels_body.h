@@ -173,24 +173,24 @@ static void FC_NAME(residual_pass)(const fc_risk_problem *p, int32_t first, int3
 }
 
 static void FC_NAME(sentence_lse)(const fc_risk_problem *p, int64_t i, float *lse, float *other) {
+    // One pass over the blocks with a running maximum m: the sum (in double) is rescaled whenever a
+    // block raises m, so every exponential taken is of a number <= 0.
     const int32_t L = p->length, nw = p->words_count;
     const int64_t stride = (int64_t)L * nw * FC_RISK_BLOCK;
     const uint16_t *w = p->words + i * L;
     const int32_t y = p->labels[i];
     float m = -INFINITY, o = -INFINITY;
-    for (int32_t b = 0; b < p->blocks; b++) {
-        v8f z[FC_Q];
-        FC_NAME(gather)(p->table + b * stride, w, L, nw, z);
-        for (int c = 0; c < FC_RISK_BLOCK; c++) {
-            const float v = z[c / 8][c % 8];
-            if (v > m) m = v;
-            if (b * FC_RISK_BLOCK + c != y && v > o) o = v;
-        }
-    }
     double sum = 0;
     for (int32_t b = 0; b < p->blocks; b++) {
         v8f z[FC_Q];
         FC_NAME(gather)(p->table + b * stride, w, L, nw, z);
+        float bm = -INFINITY;
+        for (int c = 0; c < FC_RISK_BLOCK; c++) {
+            const float v = z[c / 8][c % 8];
+            if (v > bm) bm = v;
+            if (b * FC_RISK_BLOCK + c != y && v > o) o = v;
+        }
+        if (bm > m) { sum *= exp((double)m - (double)bm); m = bm; }
         v8f acc = 0.0f;
         for (int q = 0; q < FC_Q; q++) acc += FC_NAME(vexp)(z[q] - m);
         sum += FC_NAME(hsum)(acc);

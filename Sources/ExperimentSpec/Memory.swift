@@ -30,10 +30,14 @@ extension Spec {
         case .fullBatch:
             // Per-position word scores L·K·n_w (and their residual sums), plus the data, plus (in
             // single precision, at most 4 GiB) the exponentials that pass 1 saves for pass 2.
-            let savedExponentials = min(((K / 32).rounded(.up) * 32) * N * 4, 4 * 1024 * 1024 * 1024)
+            let savedExponentials = min(((K / 32).rounded(.up) * 32) * N * 4, Spec.savedExponentialsLimit)
             return latents + N * (L + 1) * 4 + 3 * params + 3 * L * K * nw * 8 + savedExponentials
         }
     }
+
+    /// The most memory the single-precision full-batch risk spends on keeping its first pass's
+    /// exponentials for the second (4 GiB; `Training.EmpiricalRisk.savesExponentials`).
+    public static let savedExponentialsLimit: Double = 4 * 1024 * 1024 * 1024
 
     /// Bytes this machine can give one process (80% of physical memory).
     public static var usableMemory: Double { Double(ProcessInfo.processInfo.physicalMemory) * 0.8 }

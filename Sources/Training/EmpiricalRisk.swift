@@ -121,11 +121,11 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
         savesExponentials ? Double(SingleStorage.savedExponentialBytes(sentences: count, classes: K)) : 0
     }
 
-    /// The default of ``savesExponentials``: when they take at most 4 GiB and a quarter of this
-    /// machine's physical memory.
+    /// The default of ``savesExponentials``: when they take at most `Spec.savedExponentialsLimit`
+    /// (4 GiB) and a quarter of this machine's physical memory.
     public static func savesExponentials(sentences: Int, classes: Int) -> Bool {
         let bytes = Double(SingleStorage.savedExponentialBytes(sentences: sentences, classes: classes))
-        return bytes <= min(4 * 1024 * 1024 * 1024, Double(ProcessInfo.processInfo.physicalMemory) / 4)
+        return bytes <= min(Spec.savedExponentialsLimit, Double(ProcessInfo.processInfo.physicalMemory) / 4)
     }
 
     /// Number of variables, n_w·d + K·L·d.
