@@ -52,8 +52,9 @@ struct SinglePrecisionRiskTests {
 
     /// Pass 1 shifts each sentence's logits by its label's logit. Where another logit exceeds it by
     /// more than FC_RISK_SHIFT_LIMIT (80) the sum could overflow, and the sentence takes the exact
-    /// fallback (maximum, then sum) in both passes. At 6x the scale of the test above (logits 36x
-    /// larger, tens to hundreds) part of the sentences do.
+    /// fallback (a running maximum) in both passes. With weights of scale 3 instead of 0.5 (12 with
+    /// LayerNorm, whose features do not grow with W), logits of tens to hundreds, part of the
+    /// sentences do.
     @Test("sentences beyond the shift limit take the exact fallback and still agree with double precision",
           arguments: [false, true])
     func shiftLimitFallback(layerNorm: Bool) {

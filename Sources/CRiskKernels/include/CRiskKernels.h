@@ -48,7 +48,7 @@ void fc_risk_lse_pass(const fc_risk_problem *p, int32_t first, int32_t step, con
 // and exp(logit - lse[i]), the logits gathered again, otherwise.
 void fc_risk_residual_pass(const fc_risk_problem *p, int32_t first, int32_t step, const float *lse, const float *scale);
 
-// The log-sum-exp of sentence i over all classes, by the maximum then the sum (the fallback for the
+// The log-sum-exp of sentence i over all classes, with a running maximum (the fallback for the
 // sentences beyond FC_RISK_SHIFT_LIMIT), and its largest logit of a class other than its label.
 void fc_risk_sentence_lse(const fc_risk_problem *p, int64_t i, float *lse, float *other);
 
