@@ -35,17 +35,18 @@ public enum AtomicFile {
     }
 
     /// Encodes a value as pretty-printed JSON with sorted keys and writes it atomically.
-    public static func writeJSON<T: Encodable>(_ value: T, to path: String, snakeCase: Bool = false) throws {
-        try write(try JSONOutput.encode(value, snakeCase: snakeCase), to: path)
+    public static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+        try write(try JSONOutput.encode(value), to: path)
     }
 }
 
-/// The toolkit's JSON conventions: sorted keys, pretty-printed, slashes unescaped, trailing newline.
+/// The toolkit's JSON conventions: sorted keys, pretty-printed, slashes unescaped, trailing newline,
+/// non-finite numbers as the strings "inf", "-inf", "nan". Keys are snake_case, by one convention: every
+/// type written to JSON spells its keys out in its `CodingKeys` (no key-conversion strategy), and a test
+/// walks the files the commands write to check it.
 public enum JSONOutput {
-    /// `snakeCase` converts camelCase property names (for types without explicit coding keys).
-    public static func encode<T: Encodable>(_ value: T, snakeCase: Bool = false) throws -> Data {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let enc = JSONEncoder()
-        if snakeCase { enc.keyEncodingStrategy = .convertToSnakeCase }
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var d = try enc.encode(value)
@@ -53,7 +54,7 @@ public enum JSONOutput {
         return d
     }
 
-    public static func string<T: Encodable>(_ value: T, snakeCase: Bool = false) throws -> String {
-        String(decoding: try encode(value, snakeCase: snakeCase), as: UTF8.self)
+    public static func string<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encode(value), as: UTF8.self)
     }
 }

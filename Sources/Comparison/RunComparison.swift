@@ -1,6 +1,7 @@
 import ExperimentSpec
 import Foundation
 import GSLBridge
+import Geometry
 import LimitTheory
 import TaskModel
 import Training
@@ -8,7 +9,7 @@ import Training
 /// One trained network set against the limit-theory prediction for its spec.
 public struct RunComparison: Codable, Sendable {
     public var name: String?
-    public var regime: String
+    public var regime: Regime
     public var nspl: Int
     /// The prediction's method ("closed-form", "restricted", "sampled", ...) and whether it is exact.
     public var predictionMethod: String
@@ -52,7 +53,7 @@ public enum Compare {
     /// Word features after ψ as a matrix (n_w x d).
     public static func features(_ p: Parameters, spec: Spec) throws -> Matrix {
         let w = Matrix(rows: p.nw, cols: p.d, data: p.W.map(Double.init))
-        return try WordFeatures.features(w, layerNorm: spec.layerNorm, epsilon: spec.layerNormEps)
+        return try LayerNorm.features(w, layerNorm: spec.layerNorm, epsilon: spec.layerNormEps)
     }
 
     /// Sets one network (trained on `spec`'s training set) against a prediction.
@@ -64,17 +65,14 @@ public enum Compare {
         let words = try features(p, spec: spec)
         let u = Matrix(rows: p.K, cols: p.L * p.d, data: p.U.map(Double.init))
         let predicted = try PredictedConfiguration.from(prediction, spec: spec, latents: task.latents)
-        let m = try CollapseMetrics.compute(words: words, classifier: u, latents: task.latents, concepts: spec.nc,
+        let m = try CollapseMetrics.compute(words: words, classifier: u, latents: BlockLayout(task.latents), concepts: spec.nc,
                                             wordsPerConcept: spec.sc, layerNorm: spec.layerNorm, objective: objective,
                                             predicted: predicted)
-        let layout = try ConceptLayout(concepts: spec.nc, wordsPerConcept: spec.sc)
-        let norms = try NormLaw.norms(words, layout: layout)
-        let measured = (0..<spec.sc).map { b in (0..<spec.nc).reduce(0.0) { $0 + norms[$1, b] } / Double(spec.nc) }
         return RunComparison(
-            name: spec.name, regime: spec.regime.rawValue, nspl: spec.nspl, predictionMethod: prediction.method,
+            name: spec.name, regime: spec.regime, nspl: spec.nspl, predictionMethod: prediction.method,
             predictionExact: prediction.exact, predictedObjective: prediction.objective, empiricalObjective: objective,
             empiricalCrossEntropy: risk.lastCrossEntropy, trainAccuracy: risk.lastAccuracy, metrics: m,
-            predictedWordNorms: prediction.wordNorms, measuredWordNorms: measured)
+            predictedWordNorms: prediction.wordNorms, measuredWordNorms: m.normLaw.measured)
     }
 
     /// Network parameters at the predicted configuration, to start a full-batch minimisation from:
@@ -93,15 +91,5 @@ public enum Compare {
             }
         }
         return Parameters(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, W: words.data.map(Float.init), U: u.data.map(Float.init))
-    }
-
-    /// Writes the figures of one network (PCA of words and classifier blocks, norm law) into a folder.
-    public static func writeFigures(spec: Spec, parameters p: Parameters, prediction: Prediction?, into dir: String,
-                                    prefix: String, title: String) throws -> [String] {
-        let layout = try ConceptLayout(concepts: spec.nc, wordsPerConcept: spec.sc)
-        let words = try features(p, spec: spec)
-        let u = Matrix(rows: p.K, cols: p.L * p.d, data: p.U.map(Double.init))
-        return try CollapsePlots.writeFigures(words: words, classifier: u, latents: spec.latentVariables(), layout: layout,
-                                              predictedRho: prediction?.wordNorms, into: dir, prefix: prefix, titleSuffix: title)
     }
 }

@@ -79,7 +79,7 @@ public struct Spec: Sendable, Equatable, Hashable {
     }
 
     public func seed(for stream: Stream) -> UInt64 {
-        GSLSeed.derive(seed, stream: stream.rawValue)
+        SeedStreams.derive(seed, stream: stream.rawValue)
     }
 
     /// The latent variables this spec describes (materialised: check ``memoryNeeded(for:)`` first
@@ -93,20 +93,5 @@ public struct Spec: Sendable, Equatable, Hashable {
     }
 
     /// The task: vocabulary, μ and latent variables.
-    public func task() -> Task { Task(vocabulary: vocabulary, mu: mu, latents: latentVariables()) }
-}
-
-/// The three regimes of SPEC section 4.1.
-public enum Regime: String, Sendable, Codable, CaseIterable {
-    /// Uniform μ, no LayerNorm.
-    case typeI = "type-I"
-    /// Non-uniform μ, no LayerNorm.
-    case typeII = "type-II"
-    /// LayerNorm, any μ.
-    case layerNorm = "layernorm"
-}
-
-import GSLBridge
-enum GSLSeed {
-    static func derive(_ s: UInt64, stream: UInt64) -> UInt64 { RandomGenerator.derive(s, stream: stream) }
+    public func task() -> ConceptTask { ConceptTask(vocabulary: vocabulary, mu: mu, latents: latentVariables()) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArrayIO
 import Comparison
+import Experiments
 import ExperimentSpec
 import Foundation
 import LimitTheory
@@ -13,30 +14,31 @@ struct CompareCommand: ParsableCommand {
         discussion: "Writes comparison.json and the figures (PCA of words and classifier blocks, norm law) into the folder."
     )
 
-    @Argument(help: "A run folder written by `fcollapse train --out DIR`.") var checkpoint: String
+    @Argument(help: "A run folder: spec.json, W.npy (n_w x d) and U.npy (K x L·d), float32 or float64; `fcollapse train --out DIR` writes one.")
+    var checkpoint: String
     @Option(help: "Starts for the non-convex prediction.") var starts = defaultPredictStarts
     @Flag(help: "Print JSON instead of text.") var json = false
     @Flag(help: "Do not write figures.") var noFigures = false
 
     func run() throws {
-        let runData = try TrainedRun.load(from: checkpoint)
+        let runData = try RunFolder(checkpoint).loadNetwork()
         let spec = runData.spec
         printError("predicting the limit for \(spec.name ?? "the spec") (\(spec.regime.rawValue))")
         let prediction = try Compare.prediction(for: spec, starts: starts, progress: { printError("  " + $0) })
         let cmp = try Compare.compare(spec: spec, parameters: runData.parameters, prediction: prediction)
-        try AtomicFile.writeJSON(cmp, to: checkpoint + "/comparison.json", snakeCase: true)
+        try AtomicFile.writeJSON(cmp, to: checkpoint + "/comparison.json")
         var figures: [String] = []
         if !noFigures {
-            figures = try Compare.writeFigures(spec: spec, parameters: runData.parameters, prediction: prediction,
+            figures = try Figures.writeNetworkFigures(spec: spec, parameters: runData.parameters, prediction: prediction,
                                                into: checkpoint, prefix: "", title: " — \(spec.name ?? "")")
         }
         if json {
-            print(try JSONOutput.string(cmp, snakeCase: true), terminator: "")
+            print(try JSONOutput.string(cmp), terminator: "")
             return
         }
         let m = cmp.metrics
         func f(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "-" }
-        print("\(spec.name ?? checkpoint): regime \(cmp.regime), n_spl = \(cmp.nspl); prediction \(cmp.predictionMethod)\(cmp.predictionExact ? "" : " (approximation)")")
+        print("\(spec.name ?? checkpoint): regime \(cmp.regime.rawValue), n_spl = \(cmp.nspl); prediction \(cmp.predictionMethod)\(cmp.predictionExact ? "" : " (approximation)")")
         print("objective: empirical \(f(cmp.empiricalObjective)), predicted limit \(f(cmp.predictedObjective)), gap \(f(m.objectiveGap))")
         print("NC1 within-concept ratio \(f(m.nc1.scatterRatio)), Tr(Σ_W Σ_B^†)/n_c \(f(m.nc1.traceRatio))")
         print("NC2 concept-mean norm spread \(f(m.nc2.normSpread)), max cosine deviation \(f(m.nc2.cosineMaxDeviation)), Gram distance \(f(m.nc2.gramDistance))")

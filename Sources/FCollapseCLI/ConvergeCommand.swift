@@ -1,6 +1,6 @@
 import ArgumentParser
-import Comparison
 import ExperimentSpec
+import Experiments
 import Foundation
 
 struct ConvergeCommand: ParsableCommand {
@@ -17,9 +17,10 @@ struct ConvergeCommand: ParsableCommand {
 
     @OptionGroup var source: SpecSource
     @Option(help: "Training sentences per class, comma-separated.") var nspl = "5,10,20,50,100,200,500"
-    @Option(help: "Regimes, comma-separated: uniform, zipf, zipf-ln.") var regimes = "uniform,zipf,zipf-ln"
+    @Option(help: "Regimes, comma-separated: type-I, type-II, layernorm (or their settings' names uniform, zipf, zipf-ln).")
+    var regimes = "type-I,type-II,layernorm"
     @Option(help: "sgd (the reference protocol, step count held fixed) or full-batch (exact empirical-risk minimiser).")
-    var optimizer = "sgd"
+    var optimizer: Optimizer = .sgd
     @Option(help: "Full-batch start: reference (the reference initialisation) or prediction (the predicted configuration).")
     var start = "reference"
     @Option(help: "Seeds per cell.") var seeds = 1
@@ -36,20 +37,18 @@ struct ConvergeCommand: ParsableCommand {
             }
             return n
         }
-        let rs = try regimes.split(separator: ",").map { s -> SweepRegime in
-            guard let r = SweepRegime(rawValue: s.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--regimes: unknown regime '\(s)' (uniform, zipf, zipf-ln)")
+        let rs = try regimes.split(separator: ",").map { s -> Regime in
+            guard let r = Regime(name: s.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--regimes: unknown regime '\(s)' (\(Regime.acceptedNames))")
             }
             return r
         }
-        guard let opt = SweepOptimizer(rawValue: optimizer) else {
-            throw ValidationError("--optimizer must be sgd or full-batch (got '\(optimizer)')")
-        }
+        let opt = optimizer
         let parts = shard.split(separator: "/").compactMap { Int($0) }
         guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
             throw ValidationError("--shard must be i/n with 1 ≤ i ≤ n (got '\(shard)')")
         }
-        guard let st = SweepStart(rawValue: start) else {
+        guard let st = Start(rawValue: start) else {
             throw ValidationError("--start must be reference or prediction (got '\(start)')")
         }
         let plan = try SweepPlan(base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations,
@@ -61,7 +60,10 @@ struct ConvergeCommand: ParsableCommand {
         sweep.progress = { printError($0) }
         let cells = plan.cells(shard: parts[0], of: parts[1])
         printError("converge: \(cells.count) of \(plan.cells.count) cells in shard \(shard), into \(out)")
-        try sweep.run(shard: parts[0], of: parts[1])
+        let ran = try sweep.run(shard: parts[0], of: parts[1])
+        if !ran.heldElsewhere.isEmpty {
+            printError("converge: \(ran.heldElsewhere.count) cell(s) are being trained by another process; the table below lacks them until it finishes")
+        }
         let table = try ConvergenceSweep.writeTables(from: [out], into: out)
         print(table.markdown)
         printError("wrote \(out)/convergence.csv, convergence.json, convergence.md and convergence-*.svg")

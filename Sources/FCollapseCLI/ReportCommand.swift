@@ -1,5 +1,5 @@
 import ArgumentParser
-import Comparison
+import Experiments
 import Foundation
 
 struct ReportCommand: ParsableCommand {
@@ -17,13 +17,13 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Output folder.") var out = "report"
 
     func run() throws {
-        guard let scale = Report.Scale(rawValue: preset) else {
-            throw ValidationError("--preset must be quick or paper (got '\(preset)')")
+        guard let plan = ReportPlan.named(preset) else {
+            throw ValidationError("--preset must be one of \(ReportPlan.names.joined(separator: ", ")) (got '\(preset)')")
         }
-        var report = Report(scale: scale, folder: out)
+        var report = Report(plan: plan, folder: out)
         let t0 = Date()
         report.progress = { printError(String(format: "[%5.0fs] ", Date().timeIntervalSince(t0)) + $0) }
-        let checks = try report.run()
+        let checks = try report.run().checks
         print("fcollapse report (\(preset)) — \(out)/README.md")
         for c in checks { print("\(c.holds ? "holds " : "FAILS ") \(c.statement)\n        \(c.measured)") }
         print(String(format: "done in %.0f s", Date().timeIntervalSince(t0)))

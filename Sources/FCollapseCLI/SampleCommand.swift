@@ -36,7 +36,7 @@ struct SampleCommand: ParsableCommand {
         let task = spec.task()
         let shown = min(classes, spec.K)
         // Sentences are drawn from the training stream, so these are the first training sentences.
-        let sub = Task(vocabulary: task.vocabulary, mu: task.mu,
+        let sub = ConceptTask(vocabulary: task.vocabulary, mu: task.mu,
                        latents: LatentVariables(concepts: spec.nc, length: spec.L,
                                                 storage: Array(task.latents.storage.prefix(shown * spec.L))))
         let set = sub.sample(perClass: sentences, seed: spec.seed(for: .train))

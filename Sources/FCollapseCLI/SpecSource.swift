@@ -34,3 +34,5 @@ func printError(_ s: String) {
 
 /// True when standard error is a terminal (for live progress bars).
 var stderrIsTerminal: Bool { isatty(2) != 0 }
+
+extension Optimizer: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArrayIO
 import ExperimentSpec
 import Foundation
+import Experiments
 import Training
 
 struct TrainCommand: ParsableCommand {
@@ -17,11 +18,6 @@ struct TrainCommand: ParsableCommand {
               fcollapse train --resume --out runs/fig3
             """
     )
-
-    enum Optimizer: String, ExpressibleByArgument, CaseIterable {
-        case sgd
-        case fullBatch = "full-batch"
-    }
 
     @Argument(help: "An experiment spec (JSON file). See `fcollapse spec show quick`.")
     var spec: String?
@@ -79,7 +75,7 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         if resume {
             let dir = out!
-            let (stored, state) = try Checkpoint.load(from: dir)
+            let (stored, state) = try RunFolder(dir).loadCheckpoint()
             if var g = given {
                 g.numEpochs = stored.numEpochs
                 if g != stored {
@@ -118,7 +114,7 @@ struct TrainCommand: ParsableCommand {
                 }
             }
         }, onReport: { t in
-            if let dir = out { try Checkpoint.save(t.state, spec: spec, summary: t.summary(), to: dir) }
+            if let dir = out { try RunFolder(dir).saveCheckpoint(t.state, spec: spec, summary: t.summary()) }
         })
         bar?.clear()
         if json {
@@ -147,8 +143,7 @@ struct TrainCommand: ParsableCommand {
             if it == 1 || it % 10 == 0 { log(String(format: "iteration %5d  objective %.8f", it, value)) }
         })
         if let dir = out {
-            try Checkpoint.save(Checkpoint.State(parameters: r.parameters, epoch: r.summary.epochs, history: [], seconds: r.summary.seconds),
-                                spec: spec, summary: r.summary, to: dir)
+            try RunFolder(dir).saveFinished(r.parameters, spec: spec, summary: r.summary)
         }
         if json {
             print(try JSONOutput.string(r.summary), terminator: "")

@@ -1,5 +1,6 @@
 import Foundation
 import GSLBridge
+import Geometry
 import TaskModel
 
 /// The exact large-sample limit risk R(W, U) of SPEC section 4 for small instances, enumerating every
@@ -43,23 +44,20 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
         (tuples, weights) = enumerateRankTuples(mu: mu, length: L)
     }
 
-    /// Features ψ(w) (n_w x d, row-major) and, per word, the data needed to differentiate ψ.
-    func features(_ W: UnsafePointer<Double>) -> (phi: [Double], q: [Double]) {
-        var phi = [Double](repeating: 0, count: nw * d), q = [Double](repeating: 1, count: nw)
-        let sd = Double(d).squareRoot()
-        for w in 0..<nw {
-            let v = W + w * d
-            if !layerNorm { for e in 0..<d { phi[w * d + e] = v[e] }; continue }
-            var mean = 0.0
-            for e in 0..<d { mean += v[e] }
-            mean /= Double(d)
-            var r2 = 0.0
-            for e in 0..<d { r2 += (v[e] - mean) * (v[e] - mean) }
-            let qq = (r2 + Double(d) * eps).squareRoot()
-            q[w] = qq
-            for e in 0..<d { phi[w * d + e] = sd * (v[e] - mean) / qq }
+    /// Features ψ(w) (n_w x d, row-major; `Geometry.LayerNorm`, the toolkit's one ψ) and, per word, the
+    /// factor 1/sqrt(var + ε) that its backward pass needs (1 without LayerNorm).
+    func features(_ W: UnsafePointer<Double>) -> (phi: [Double], invStd: [Double]) {
+        var phi = [Double](repeating: 0, count: nw * d), invStd = [Double](repeating: 1, count: nw)
+        if !layerNorm {
+            for i in 0..<(nw * d) { phi[i] = W[i] }
+            return (phi, invStd)
         }
-        return (phi, q)
+        phi.withUnsafeMutableBufferPointer { y in
+            invStd.withUnsafeMutableBufferPointer { s in
+                LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: y.baseAddress!, invStd: s.baseAddress!)
+            }
+        }
+        return (phi, invStd)
     }
 
     /// The word features after ψ at x, one row per word.
@@ -78,7 +76,7 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
     {
         let K = self.K, L = self.L, nw = self.nw, d = self.d, sc = wordsPerConcept
         let W = x.baseAddress!, U = W + nw * d
-        let (phi, q) = features(W)
+        let (phi, invStd) = features(W)
         // At[ℓ][w][j] = ⟨u_{j,ℓ}, ψ(w)⟩.
         let At = SharedBuffer(count: L * nw * K)
         defer { withExtendedLifetime(At) {} }
@@ -169,23 +167,18 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
                     }
                 }
             }
-            let sd = Double(d).squareRoot()
             for w in 0..<nw {
                 let v = W + w * d, dv = dW + w * d
                 if !layerNorm {
                     for e in 0..<d { dv[e] = dphi[w * d + e] + lambdaW * v[e] }
                     continue
                 }
-                // ψ = √d·v_c/q: ∂/∂v = √d·((g − ḡ)/q − v_c (v_c·g)/q³), with v_c = ψ·q/√d.
-                var gm = 0.0, dot = 0.0
-                for e in 0..<d { gm += dphi[w * d + e] }
-                gm /= Double(d)
-                for e in 0..<d { dot += phi[w * d + e] * q[w] / sd * dphi[w * d + e] }
-                let qq = q[w]
-                for e in 0..<d {
-                    let vc = phi[w * d + e] * qq / sd
-                    dv[e] = sd * ((dphi[w * d + e] - gm) / qq - vc * dot / (qq * qq * qq)) + (penalizeW ? lambdaW * v[e] : 0)
+                phi.withUnsafeBufferPointer { y in
+                    dphi.withUnsafeBufferPointer { g in
+                        LayerNorm.backwardRow(y: y.baseAddress! + w * d, invStd: invStd[w], g: g.baseAddress! + w * d, d: d, into: dv)
+                    }
                 }
+                if penalizeW { for e in 0..<d { dv[e] += lambdaW * v[e] } }
             }
         }
         return (value, ce)

@@ -67,6 +67,13 @@ public struct LatentVariables: Sendable, Equatable, Hashable {
 
 import GSLBridge
 
+/// Independent random streams derived from one master seed (the SplitMix64 finaliser of
+/// `GSLBridge.RandomGenerator.derive`), so that layers above the task model (the spec) name streams
+/// without reaching into GSL.
+public enum SeedStreams {
+    public static func derive(_ seed: UInt64, stream: UInt64) -> UInt64 { RandomGenerator.derive(seed, stream: stream) }
+}
+
 /// Keeps GSLBridge's generator out of TaskModel's public surface where not needed.
 struct RandomGeneratorBox {
     let rng: RandomGenerator

@@ -20,7 +20,7 @@ public struct SentenceSet: Sendable, Equatable {
 }
 
 /// The task of SPEC section 1: a vocabulary, a word distribution μ and K latent variables.
-public struct Task: Sendable, Equatable {
+public struct ConceptTask: Sendable, Equatable {
     public let vocabulary: Vocabulary
     public let mu: [Double]
     public let latents: LatentVariables

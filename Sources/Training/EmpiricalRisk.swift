@@ -1,3 +1,4 @@
+import Geometry
 import CRiskKernels
 import ExperimentSpec
 import Foundation

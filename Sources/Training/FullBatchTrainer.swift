@@ -53,8 +53,8 @@ public final class FullBatchTrainer {
         let net = Network(spec: spec, maxBatch: 1000)
         let train = net.evaluate(p, on: trainingSet)
         let test = net.evaluate(p, on: testSet)
-        let sv = PCA.summary(p, network: net)
-        let summary = TrainingSummary(name: spec.name, optimizer: "full-batch", epochs: result.iterations,
+        let sv = p.referenceSingularValues(network: net)
+        let summary = TrainingSummary(name: spec.name, optimizer: .fullBatch, epochs: result.iterations,
                                       trainLoss: train.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy,
                                       seconds: seconds, svW: sv.svW, svU: sv.svU, objective: result.value,
                                       gradientNorm: result.gradientNorm, stopReason: result.stopReason)

@@ -30,7 +30,7 @@ public final class Trainer {
     public let network: Network
 
     /// A fresh run (reference initialisation) or, with `state`, a run resumed from a checkpoint.
-    public init(spec: Spec, resuming state: Checkpoint.State? = nil) {
+    public init(spec: Spec, resuming state: TrainingState? = nil) {
         self.spec = spec
         let task = spec.task()
         trainingSet = task.sample(perClass: spec.nspl, seed: spec.seed(for: .train))
@@ -44,8 +44,8 @@ public final class Trainer {
     }
 
     /// The state to checkpoint.
-    public var state: Checkpoint.State {
-        Checkpoint.State(parameters: parameters, epoch: epoch, history: history, seconds: seconds)
+    public var state: TrainingState {
+        TrainingState(parameters: parameters, epoch: epoch, history: history, seconds: seconds)
     }
 
     /// The permutation of the training set used in epoch `e` (1-based).
@@ -110,10 +110,10 @@ public final class Trainer {
     /// The summary of the run so far (PCA singular values of the current parameters).
     public func summary() -> TrainingSummary {
         let last = history.last
-        let sv = PCA.summary(parameters, network: network)
+        let sv = parameters.referenceSingularValues(network: network)
         let test = history.last(where: { $0.testAccuracy != nil })?.testAccuracy
             ?? network.evaluate(parameters, on: testSet).accuracy
-        return TrainingSummary(name: spec.name, optimizer: "sgd", epochs: epoch, trainLoss: last?.trainLoss ?? .nan,
+        return TrainingSummary(name: spec.name, optimizer: .sgd, epochs: epoch, trainLoss: last?.trainLoss ?? .nan,
                                trainAccuracy: last?.trainAccuracy ?? .nan, testAccuracy: test, seconds: seconds,
                                svW: sv.svW, svU: sv.svU)
     }

@@ -1,6 +1,7 @@
 import ExperimentSpec
 import Foundation
 import GSLBridge
+import Geometry
 
 /// One epoch of training as the reference prints it: running means of the minibatch loss and
 /// accuracy, and the test accuracy at report epochs (nil otherwise).
@@ -26,8 +27,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
 /// The summary of a run (the JSON of `fcollapse train --json`, also in metrics.json).
 public struct TrainingSummary: Codable, Sendable, Equatable {
     public var name: String?
-    /// "sgd" or "full-batch".
-    public var optimizer: String
+    public var optimizer: Optimizer
     /// Epochs done (SGD) or minimiser iterations (full batch).
     public var epochs: Int
     /// Last epoch's running train loss (SGD) or mean cross-entropy over the training set (full batch).
@@ -45,7 +45,7 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var gradientNorm: Double?
     public var stopReason: String?
 
-    public init(name: String?, optimizer: String, epochs: Int, trainLoss: Double, trainAccuracy: Double,
+    public init(name: String?, optimizer: Optimizer, epochs: Int, trainLoss: Double, trainAccuracy: Double,
                 testAccuracy: Double, seconds: Double, svW: [Double], svU: [Double],
                 objective: Double? = nil, gradientNorm: Double? = nil, stopReason: String? = nil) {
         self.name = name; self.optimizer = optimizer; self.epochs = epochs; self.trainLoss = trainLoss
@@ -68,30 +68,16 @@ public struct TrainingMetrics: Codable, Sendable, Equatable {
     public init(summary: TrainingSummary, history: [EpochRecord]) { self.summary = summary; self.history = history }
 }
 
-/// PCA singular values as the reference reports them.
-public enum PCA {
-    /// The top `count` singular values of the centred `rows` x `cols` matrix (row-major), from the
-    /// eigenvalues of its cols x cols scatter matrix (computed in double).
-    public static func singularValues(_ a: [Float], rows: Int, cols: Int, count: Int = 3) -> [Double] {
-        precondition(a.count == rows * cols && rows > 0)
-        var mean = [Double](repeating: 0, count: cols)
-        for r in 0..<rows { for c in 0..<cols { mean[c] += Double(a[r * cols + c]) } }
-        for c in 0..<cols { mean[c] /= Double(rows) }
-        var centred = [Double](repeating: 0, count: rows * cols)
-        for r in 0..<rows { for c in 0..<cols { centred[r * cols + c] = Double(a[r * cols + c]) - mean[c] } }
-        var scatter = [Double](repeating: 0, count: cols * cols)
-        BLAS.dgemm(transA: true, transB: false, m: cols, n: cols, k: rows, alpha: 1, a: centred, lda: cols,
-                   b: centred, ldb: cols, beta: 0, c: &scatter, ldc: cols)
-        guard let e = try? LinearAlgebra.symmetricEigen(Matrix(rows: cols, cols: cols, data: scatter)) else {
-            return [Double](repeating: .nan, count: count)
+extension Parameters {
+    /// σ(W) and σ(U) as the reference reports them (SPEC §3): the top three singular values of the
+    /// centred word features (after ψ) and of the centred K·L classifier blocks, by the toolkit's one
+    /// PCA (`Geometry.PCA`). NaN when the parameters are not finite (a diverged run).
+    public func referenceSingularValues(network: Network) -> (svW: [Double], svU: [Double]) {
+        func top3(_ values: [Float], rows: Int) -> [Double] {
+            let m = Matrix(rows: rows, cols: d, data: values.map(Double.init))
+            guard let pca = try? PCA.compute(m) else { return [Double](repeating: .nan, count: 3) }
+            return Array(pca.singularValues.prefix(3))
         }
-        let vals = e.values.reversed().map { max($0, 0).squareRoot() }
-        return Array(vals.prefix(count))
-    }
-
-    /// σ(W): word vectors after ψ. σ(U): the K·L blocks u_{k,ℓ} as rows of a (K·L) x d matrix.
-    public static func summary(_ p: Parameters, network: Network) -> (svW: [Double], svU: [Double]) {
-        let psi = network.features(p)
-        return (singularValues(psi, rows: p.nw, cols: p.d), singularValues(p.U, rows: p.K * p.L, cols: p.d))
+        return (top3(network.features(self), rows: nw), top3(U, rows: K * L))
     }
 }

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct MonteCarloTests {
     @Test func exactRiskMatchesMonteCarloEstimate() throws {
-        // The enumerated expectation against an average over sentences drawn by Task.sample, at a random
+        // The enumerated expectation against an average over sentences drawn by ConceptTask.sample, at a random
         // (W, U), with LayerNorm ε > 0 so that ψ is exercised. The scores are computed here from scratch.
         let nc = 3, sc = 3, L = 2, d = 4, K = 5
         let mu = [0.6, 0.3, 0.1]
@@ -16,7 +16,7 @@ import Testing
         let risk = try ExactRisk(latents: z, mu: mu, d: d, lambdaW: 0, lambdaU: 0, layerNorm: true, eps: eps)
         let x = risk.randomStart(RandomGenerator(seed: 1), sigmaW: 1, sigmaU: 1)
         let exact = risk.crossEntropy(x)
-        let task = Task(vocabulary: Vocabulary(concepts: nc, wordsPerConcept: sc), mu: mu, latents: z)
+        let task = ConceptTask(vocabulary: Vocabulary(concepts: nc, wordsPerConcept: sc), mu: mu, latents: z)
         let perClass = 4000
         let set = task.sample(perClass: perClass, seed: 77)
         let nw = nc * sc

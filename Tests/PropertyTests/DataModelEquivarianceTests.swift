@@ -18,7 +18,7 @@ struct DataModelEquivarianceTests {
             let seed = RandomGenerator.derive(p.seed, stream: 16)
             let vocabulary = Vocabulary(concepts: b.nc, wordsPerConcept: b.sc)
             let set = b.task.sample(perClass: 4, seed: seed)
-            let relabelled = TaskModel.Task(vocabulary: vocabulary, mu: b.mu, latents: b.latents.relabellingConcepts(sigma))
+            let relabelled = ConceptTask(vocabulary: vocabulary, mu: b.mu, latents: b.latents.relabellingConcepts(sigma))
             let set2 = relabelled.sample(perClass: 4, seed: seed)
             #expect(set.labels == set2.labels)
             #expect(set.words.count == set2.words.count)

@@ -218,8 +218,8 @@ struct Built {
     }
 
     /// The task of the instance (vocabulary, μ, latent variables).
-    var task: TaskModel.Task {
-        TaskModel.Task(vocabulary: Vocabulary(concepts: nc, wordsPerConcept: sc), mu: mu, latents: latents)
+    var task: ConceptTask {
+        ConceptTask(vocabulary: Vocabulary(concepts: nc, wordsPerConcept: sc), mu: mu, latents: latents)
     }
 }
 
