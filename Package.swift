@@ -92,7 +92,7 @@ let package = Package(
         // Shared test helpers (fixtures with known geometry, random rotations built independently of
         // the code under test).
         .target(
-            name: "TestSupport", dependencies: ["GSLBridge", "TaskModel"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["GSLBridge", "TaskModel", "Geometry"], path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(name: "GSLBridgeTests", dependencies: ["GSLBridge"], swiftSettings: strict),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"], swiftSettings: strict),
@@ -103,7 +103,6 @@ let package = Package(
         .testTarget(
             name: "GeometryTests", dependencies: ["Geometry", "GSLBridge", "TaskModel", "TestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "PlotsTests", dependencies: ["Plots", "Geometry", "GSLBridge", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LimitTheoryTests",
             dependencies: ["LimitTheory", "ExperimentSpec", "TaskModel", "GSLBridge", "Geometry"], swiftSettings: strict),
@@ -114,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "ExperimentsTests",
             dependencies: [
-                "Experiments", "Comparison", "Geometry", "Plots", "LimitTheory", "Training", "ExperimentSpec", "TaskModel",
+                "Experiments", "Comparison", "Geometry", "Plots", "LimitTheory", "Training", "CRiskKernels", "ExperimentSpec", "TaskModel",
                 "GSLBridge", "ArrayIO", "TestSupport",
             ],
             swiftSettings: strict),
@@ -124,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "PropertyTests",
             dependencies: [
-                "LimitTheory", "Training", "Comparison", "Geometry", "ExperimentSpec", "TaskModel", "GSLBridge",
+                "LimitTheory", "Training", "CRiskKernels", "Comparison", "Geometry", "ExperimentSpec", "TaskModel", "GSLBridge",
                 "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

@@ -21,7 +21,11 @@ public enum Start: String, Codable, Sendable, CaseIterable {
 public struct SweepPlan: Codable, Sendable, Equatable {
     public var base: String  // the base spec's JSON text
     public var nspl: [Int]
-    public var regimes: [Regime]
+    public var regimes: [Regime] {
+        get { regimeNames.map(\.wrappedValue) }
+        set { regimeNames = newValue.map(SettingNamed.init(wrappedValue:)) }
+    }
+    var regimeNames: [SettingNamed]
     public var seeds: Int
     public var optimizer: Optimizer
     /// Full-batch: BFGS iteration limit and gradient tolerance.
@@ -33,7 +37,8 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var start: Start
 
     enum CodingKeys: String, CodingKey {
-        case base, nspl, regimes, seeds, optimizer, starts, start
+        case base, nspl, seeds, optimizer, starts, start
+        case regimeNames = "regimes"
         case maxIterations = "max_iterations"
         case gradientTolerance = "gradient_tolerance"
     }
@@ -51,7 +56,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         }
         self.base = base.jsonText
         self.nspl = Array(Set(nspl)).sorted()
-        self.regimes = regimes
+        self.regimeNames = regimes.map(SettingNamed.init(wrappedValue:))
         self.seeds = seeds
         self.optimizer = optimizer
         self.maxIterations = maxIterations
@@ -91,7 +96,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     /// The spec whose prediction a cell is compared with (n_spl does not enter the limit).
     public func predictionSpec(regime: Regime, seed: UInt64) -> Spec {
         var s = spec(for: .init(regime: regime, nspl: nspl[0], seed: seed))
-        s.name = "\(baseSpec.name ?? "sweep")-\(regime.rawValue)-seed\(seed)"
+        s.name = "\(baseSpec.name ?? "sweep")-\(regime.settingName)-seed\(seed)"
         return s
     }
 }
@@ -144,12 +149,12 @@ public final class ConvergenceSweep {
 
     /// The prediction for (regime, seed), computed once and cached.
     public func prediction(regime: Regime, seed: UInt64) throws -> Prediction {
-        let path = "\(folder)/predictions/\(regime.rawValue)-seed\(seed).json"
+        let path = "\(folder)/predictions/\(regime.settingName)-seed\(seed).json"
         if let data = FileManager.default.contents(atPath: path) {
             return try JSONDecoder().decode(Prediction.self, from: data)
         }
         let spec = plan.predictionSpec(regime: regime, seed: seed)
-        progress?("predicting \(regime.rawValue), seed \(seed)")
+        progress?("predicting \(regime.settingName), seed \(seed)")
         let p = try Compare.prediction(for: spec, starts: plan.starts)
         try AtomicFile.writeJSON(p, to: path)
         return p
@@ -213,6 +218,7 @@ public final class ConvergenceSweep {
         metrics[.crossEntropy] = cmp.empiricalCrossEntropy
         // Keep the network too, so pictures can be drawn later without retraining.
         try networkFolder(key).writeNetwork(params, spec: spec)
+        if plan.optimizer == .sgd { try? FileManager.default.removeItem(atPath: inFlightFolder(key).path) }
         return ConvergenceCell(regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info)
     }
 
@@ -258,7 +264,6 @@ public final class ConvergenceSweep {
             progress?("\(tag): training (\(plan.optimizer.rawValue))")
             let cell = try runCell(key)
             _ = try cell.write(into: cellsFolder)
-            if plan.optimizer == .sgd { try? FileManager.default.removeItem(atPath: inFlightFolder(key).path) }
             let ratio = cell.metrics[.nc1Ratio].map { String(format: "%.3g", $0) } ?? "-"
             let gap = cell.metrics[.objectiveGap].map { String(format: "%.3g", $0) } ?? "-"
             progress?("\(tag): within-concept ratio \(ratio), objective gap \(gap), \(cell.info["seconds"] ?? "?") s")

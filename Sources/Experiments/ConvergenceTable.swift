@@ -9,19 +9,19 @@ import Geometry
 /// can later be merged into one table (``ConvergenceTable/build(cells:regimeOrder:)``).
 public struct ConvergenceCell: Codable, Sendable, Equatable {
     public struct Key: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
-        public let regime: Regime
+        @SettingNamed public var regime: Regime
         public let nspl: Int
         public let seed: UInt64
         public init(regime: Regime, nspl: Int, seed: UInt64) { self.regime = regime; self.nspl = nspl; self.seed = seed }
         public static func < (a: Key, b: Key) -> Bool { (a.regime, a.nspl, a.seed) < (b.regime, b.nspl, b.seed) }
-        public var description: String { "regime \(regime.rawValue), n_spl \(nspl), seed \(seed)" }
+        public var description: String { "regime \(regime.settingName), n_spl \(nspl), seed \(seed)" }
         /// `<prefix><regime>-nspl<n>-seed<s><suffix>`: the file or folder name of this cell (ASCII).
         public func fileName(prefix: String = "", suffix: String = "") -> String {
-            "\(prefix)\(regime.rawValue)-nspl\(nspl)-seed\(seed)\(suffix)"
+            "\(prefix)\(regime.settingName)-nspl\(nspl)-seed\(seed)\(suffix)"
         }
     }
 
-    public var regime: Regime
+    @SettingNamed public var regime: Regime
     public var nspl: Int
     public var seed: UInt64
     /// Metric values by name (see ``CollapseMetrics/scalars``); non-finite values are kept here but
@@ -54,11 +54,7 @@ public struct ConvergenceCell: Codable, Sendable, Equatable {
     /// Reads cells written before the regime had one type: `regime` may be a setting name (`uniform`, `zipf`, `zipf-ln`).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let name = try c.decode(String.self, forKey: .regime)
-        guard let r = Regime(name: name) else {
-            throw DecodingError.dataCorruptedError(forKey: .regime, in: c, debugDescription: "unknown regime '\(name)': expected \(Regime.acceptedNames)")
-        }
-        regime = r
+        _regime = try c.decode(SettingNamed.self, forKey: .regime)
         nspl = try c.decode(Int.self, forKey: .nspl)
         seed = try c.decode(UInt64.self, forKey: .seed)
         metrics = try c.decode([Metric: Double].self, forKey: .metrics)
@@ -119,7 +115,7 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
     }
 
     public struct Row: Codable, Sendable, Equatable {
-        public let regime: Regime
+        @SettingNamed public var regime: Regime
         public let nspl: Int
         /// Seeds of the cells in this row, increasing.
         public let seeds: [UInt64]
@@ -129,7 +125,7 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
     /// Least-squares fit of log|mean metric| against log n_spl over the rows of a regime: the metric
     /// behaves like C·n_spl^slope. Rows whose mean is zero or not finite are left out.
     public struct Rate: Codable, Sendable, Equatable {
-        public let regime: Regime
+        @SettingNamed public var regime: Regime
         public let metric: Metric
         public let slope: Double
         /// NaN with only two points.
@@ -146,8 +142,14 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
 
     /// Union of the metrics present, sorted by name.
     public let metrics: [Metric]
-    /// Regimes in table order.
-    public let regimes: [Regime]
+    /// Regimes in table order (written by their setting names).
+    public var regimes: [Regime] { regimeNames.map(\.wrappedValue) }
+    let regimeNames: [SettingNamed]
+
+    enum CodingKeys: String, CodingKey {
+        case metrics, rows, rates, cells, duplicates
+        case regimeNames = "regimes"
+    }
     /// Rows by regime (in `regimes` order), then n_spl increasing.
     public let rows: [Row]
     public let rates: [Rate]
@@ -210,7 +212,7 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
                                   intercept: fit.intercept, points: pts.count))
             }
         }
-        return ConvergenceTable(metrics: names, regimes: regimes, rows: rows, rates: rates, cells: cells, duplicates: dups)
+        return ConvergenceTable(metrics: names, regimeNames: regimes.map(SettingNamed.init(wrappedValue:)), rows: rows, rates: rates, cells: cells, duplicates: dups)
     }
 
     static func summarise(_ v: [Double]) -> Summary? {
@@ -250,7 +252,7 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
         for m in metrics { header += ["\(m.rawValue)_mean", "\(m.rawValue)_sd", "\(m.rawValue)_n"] }
         var lines = [header.map(Self.csvField).joined(separator: ",")]
         for r in rows {
-            var f = [Self.csvField(r.regime.rawValue), String(r.nspl), String(r.seeds.count)]
+            var f = [Self.csvField(r.regime.settingName), String(r.nspl), String(r.seeds.count)]
             for m in metrics {
                 if let s = r.metrics[m] { f += [Self.number(s.mean), Self.number(s.sd), String(s.count)] } else { f += ["", "", ""] }
             }
@@ -268,7 +270,7 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
         for regime in regimes {
             let mine = rows.filter { $0.regime == regime }
             let cols = metrics.filter { m in mine.contains { $0.metrics[m] != nil } }
-            out += "\n## \(regime.rawValue) (\(regime.settingName))\n\n"
+            out += "\n## \(regime.settingName)\n\n"
             out += "| n_spl | seeds | " + cols.map(\.rawValue).joined(separator: " | ") + " |\n"
             out += "|---:|---:|" + String(repeating: "---:|", count: cols.count) + "\n"
             for r in mine {

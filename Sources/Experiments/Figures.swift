@@ -17,7 +17,7 @@ public enum Figures {
                 guard let s = r.metrics[metric], s.mean > 0 else { return nil }
                 return PlotPoint(x: Double(r.nspl), y: s.mean, yError: s.count > 1 ? s.sd : nil)
             }
-            let name = regime.rawValue + (table.rate(regime: regime, metric: metric).map { " (slope " + SVGPlot.short($0.slope) + ")" } ?? "")
+            let name = regime.settingName + (table.rate(regime: regime, metric: metric).map { " (slope " + SVGPlot.short($0.slope) + ")" } ?? "")
             return (name: name, points: points)
         }
         return CollapsePlots.convergence(series: series, metric: metric.rawValue, title: title)

@@ -178,7 +178,7 @@ public struct Report {
         for r in Regime.allCases {
             let p = try Compare.prediction(for: r.apply(to: base))
             out.predictions.append((r, p))
-            try AtomicFile.writeJSON(p, to: "\(folder)/predictions/\(r.rawValue).json")
+            try AtomicFile.writeJSON(p, to: "\(folder)/predictions/\(r.settingName).json")
         }
 
         // 3. Convergence sweep (P5).
@@ -203,8 +203,8 @@ public struct Report {
             let key = ConvergenceCell.Key(regime: r, nspl: plan.nspl.max()!, seed: 0)
             let run = try sweep.networkFolder(key).loadNetwork()
             let files = try Figures.writeNetworkFigures(spec: run.spec, parameters: run.parameters, prediction: p,
-                                                        into: folder + "/figures", prefix: "\(r.rawValue)-",
-                                                        title: " — \(r.rawValue), n_spl = \(key.nspl)")
+                                                        into: folder + "/figures", prefix: "\(r.settingName)-",
+                                                        title: " — \(r.settingName), n_spl = \(key.nspl)")
             out.figures.append((r, files.map { "figures/" + URL(fileURLWithPath: $0).lastPathComponent }))
         }
 
@@ -245,12 +245,12 @@ public struct Report {
         for r in [Regime.typeI, .layerNorm] {
             guard let s = table.rate(regime: r, metric: .nc1Ratio)?.slope else { holds = false; continue }
             if s >= 0 { holds = false }
-            detail.append("\(r.rawValue) ratio slope \(String(format: "%.2f", s))")
+            detail.append("\(r.settingName) ratio slope \(String(format: "%.2f", s))")
         }
         let lastGap = table.rows.filter { $0.regime == .typeI }.max { $0.nspl < $1.nspl }?.metrics[.objectiveGap]?.mean
-        if let g = lastGap { detail.append(String(format: "type-I objective gap at n_spl = %d: %.2e", plan.nspl.max()!, g)) }
+        if let g = lastGap { detail.append(String(format: "uniform objective gap at n_spl = %d: %.2e", plan.nspl.max()!, g)) }
         checks.append(Check(
-            id: "p5-convergence", statement: "P5 convergence (type-I and layernorm: within-concept ratio falls with n_spl)",
+            id: "p5-convergence", statement: "P5 convergence (uniform and zipf-ln: within-concept ratio falls with n_spl)",
             instance: "\(plan.sweepBase.name ?? "") sweep, n_spl = \(sizes), \(plan.seeds) seed(s)",
             predicted: "ratio → 0, objective gap → 0", measured: detail.joined(separator: "; "),
             tolerance: "fitted slope of log ratio against log n_spl < 0",
@@ -267,8 +267,8 @@ public struct Report {
             // ranks, seen a few times each: it is reported, not judged (a tolerance for it needs the
             // finite-sample spread of P6).
             checks.append(Check(
-                id: "p5-type-ii-directions", statement: "P5, type II (zipf, no LayerNorm): directions collapse; norm law reported",
-                instance: "\(plan.sweepBase.name ?? "") sweep, type-II, n_spl = \(sizes)",
+                id: "p5-type-ii-directions", statement: "P5, zipf without LayerNorm (type II: directions collapse; norm law reported)",
+                instance: "\(plan.sweepBase.name ?? "") sweep, zipf, n_spl = \(sizes)",
                 predicted: "direction residual → 0; word norms → ρ_β",
                 measured: String(format: "direction residual %@ (slope %.2f); norm-law max error %@ (slope %.2f)",
                                  ends(.directionResidual), dirRate?.slope ?? .nan, ends(.normLawMaxError), normRate?.slope ?? .nan),
@@ -314,10 +314,10 @@ public struct ReportRenderer {
         md += "\n## Predictions for the sweep's task (\(base.name ?? "")): n_c = \(base.nc), s_c = \(base.sc), L = \(base.L), K = \(base.K), d = \(base.d)\n\n"
         md += "| regime | method | exact | objective | cross-entropy | feature norm (most / least frequent word) | classifier norm | trivial |\n|---|---|---|---|---|---|---|---|\n"
         for (r, p) in outcome.predictions {
-            md += String(format: "| %@ | %@ | %@ | %.5f | %.5f | %.4f / %.4f | %.4f | %@ |\n", r.rawValue, p.method, p.exact ? "yes" : "approximation",
+            md += String(format: "| %@ (%@) | %@ | %@ | %.5f | %.5f | %.4f / %.4f | %.4f | %@ |\n", r.settingName, r.rawValue, p.method, p.exact ? "yes" : "approximation",
                          p.objective, p.crossEntropy, p.wordNorms.first ?? .nan, p.wordNorms.last ?? .nan, p.classifierNorm, String(p.trivial))
         }
-        md += "\nThe predictions' JSON: " + outcome.predictions.map { "[\($0.regime.rawValue)](predictions/\($0.regime.rawValue).json)" }.joined(separator: ", ") + ".\n"
+        md += "\nThe predictions' JSON: " + outcome.predictions.map { "[\($0.regime.settingName)](predictions/\($0.regime.settingName).json)" }.joined(separator: ", ") + ".\n"
 
         if let table = outcome.table {
             md += "\n## P5: finite samples converge to the limit as n_spl grows\n\n"
@@ -330,13 +330,13 @@ public struct ReportRenderer {
             let shown: [Metric] = [.nc1Ratio, .directionResidual, .normLawMaxError, .objectiveGap, .procrustesWords, .nc3MeanCosine, .trainAccuracy]
             md += "| regime | n_spl | " + shown.map(\.rawValue).joined(separator: " | ") + " |\n|---|---:|" + String(repeating: "---:|", count: shown.count) + "\n"
             for r in table.rows {
-                md += "| \(r.regime.rawValue) | \(r.nspl) | " + shown.map { m in r.metrics[m].map { String(format: "%.4g", $0.mean) } ?? "-" }.joined(separator: " | ") + " |\n"
+                md += "| \(r.regime.settingName) | \(r.nspl) | " + shown.map { m in r.metrics[m].map { String(format: "%.4g", $0.mean) } ?? "-" }.joined(separator: " | ") + " |\n"
             }
             md += "\nFitted rates (slope of log metric against log n_spl):\n\n"
             for r in table.regimes {
                 let ratio = table.rate(regime: r, metric: .nc1Ratio).map { String(format: "%.2f", $0.slope) } ?? "?"
                 let dir = table.rate(regime: r, metric: .directionResidual).map { String(format: "%.2f", $0.slope) } ?? "?"
-                md += "- \(r.rawValue) (\(r.settingName)): within-concept ratio ∝ n_spl^\(ratio), direction residual ∝ n_spl^\(dir)\n"
+                md += "- \(r.settingName) (\(r.rawValue)): within-concept ratio ∝ n_spl^\(ratio), direction residual ∝ n_spl^\(dir)\n"
             }
             md += "\nType II (Zipf μ without LayerNorm) is the regime where the theory predicts collapse in direction only, with norms "
             md += "following ρ_β: its direction residual, not its within-concept ratio, is the quantity that falls, and the word norms "
@@ -350,7 +350,7 @@ public struct ReportRenderer {
         if !outcome.figures.isEmpty {
             md += "\n## Figures (largest n_spl of the sweep)\n\n"
             for (r, files) in outcome.figures {
-                md += "- \(r.rawValue): " + files.map { "[\(($0 as NSString).lastPathComponent)](\($0))" }.joined(separator: ", ") + "\n"
+                md += "- \(r.settingName): " + files.map { "[\(($0 as NSString).lastPathComponent)](\($0))" }.joined(separator: ", ") + "\n"
             }
         }
         md += "\n## Tolerances\n\n| check | criterion | source |\n|---|---|---|\n"

@@ -17,8 +17,8 @@ struct ConvergeCommand: ParsableCommand {
 
     @OptionGroup var source: SpecSource
     @Option(help: "Training sentences per class, comma-separated.") var nspl = "5,10,20,50,100,200,500"
-    @Option(help: "Regimes, comma-separated: type-I, type-II, layernorm (or their settings' names uniform, zipf, zipf-ln).")
-    var regimes = "type-I,type-II,layernorm"
+    @Option(help: "Regimes, comma-separated: uniform (type I), zipf (type II), zipf-ln (LayerNorm); type-I, type-II, layernorm are accepted too.")
+    var regimes = "uniform,zipf,zipf-ln"
     @Option(help: "sgd (the reference protocol, step count held fixed) or full-batch (exact empirical-risk minimiser).")
     var optimizer: Optimizer = .sgd
     @Option(help: "Full-batch start: reference (the reference initialisation) or prediction (the predicted configuration).")

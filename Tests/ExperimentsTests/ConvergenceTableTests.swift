@@ -1,5 +1,10 @@
+import ExperimentSpec
 import ArrayIO
 import Comparison
+import Experiments
+import Geometry
+import Plots
+import TestSupport
 import Foundation
 import GSLBridge
 import Testing
@@ -10,12 +15,12 @@ import Testing
     /// Cells following metric = C·n^p with a seed-dependent factor (1 + 0.01·(seed − 1)), seeds 0, 1, 2.
     static func cells() -> [ConvergenceCell] {
         var out: [ConvergenceCell] = []
-        for (regime, p) in [("type-I", -1.0), ("type-II", -0.5), ("layernorm", -0.75)] {
+        for (regime, p) in [(Regime.typeI, -1.0), (.typeII, -0.5), (.layerNorm, -0.75)] {
             for n in sizes {
                 for seed in 0..<3 as Range<UInt64> {
                     let factor = 1 + 0.01 * (Double(seed) - 1)
-                    var m = ["nc1_ratio": 2 * pow(Double(n), p) * factor, "dir_residual": 0.3 * pow(Double(n), p / 2) * factor]
-                    if regime != "type-I" { m["norm_law_max_err"] = pow(Double(n), -0.25) * factor }
+                    var m: [Metric: Double] = [.nc1Ratio: 2 * pow(Double(n), p) * factor, .directionResidual: 0.3 * pow(Double(n), p / 2) * factor]
+                    if regime != .typeI { m[.normLawMaxError] = pow(Double(n), -0.25) * factor }
                     out.append(ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: m, info: ["spec": "test"]))
                 }
             }
@@ -35,28 +40,28 @@ import Testing
         let table = try ConvergenceTable.build(cells: Self.cells())
         // The seed factor averages to 1 exactly over seeds 0,1,2, so the means are exact power laws and the
         // fitted slopes equal the exponents up to rounding (1e-10).
-        #expect(abs(try #require(table.rate(regime: "type-I", metric: "nc1_ratio")).slope + 1) < 1e-10)
-        #expect(abs(try #require(table.rate(regime: "type-II", metric: "nc1_ratio")).slope + 0.5) < 1e-10)
-        #expect(abs(try #require(table.rate(regime: "layernorm", metric: "dir_residual")).slope + 0.375) < 1e-10)
-        #expect(abs(try #require(table.rate(regime: "type-II", metric: "norm_law_max_err")).slope + 0.25) < 1e-10)
-        #expect(table.rate(regime: "type-I", metric: "norm_law_max_err") == nil)
+        #expect(abs(try #require(table.rate(regime: .typeI, metric: .nc1Ratio)).slope + 1) < 1e-10)
+        #expect(abs(try #require(table.rate(regime: .typeII, metric: .nc1Ratio)).slope + 0.5) < 1e-10)
+        #expect(abs(try #require(table.rate(regime: .layerNorm, metric: .directionResidual)).slope + 0.375) < 1e-10)
+        #expect(abs(try #require(table.rate(regime: .typeII, metric: .normLawMaxError)).slope + 0.25) < 1e-10)
+        #expect(table.rate(regime: .typeI, metric: .normLawMaxError) == nil)
         // Noisy power law: slope within a few standard errors of the truth.
         let rng = RandomGenerator(seed: 7)
         let noisy = Self.sizes.flatMap { n in (0..<4 as Range<UInt64>).map { s in
-            ConvergenceCell(regime: "x", nspl: n, seed: s, metrics: ["m": pow(Double(n), -0.8) * exp(0.1 * rng.gaussian())])
+            ConvergenceCell(regime: .typeII, nspl: n, seed: s, metrics: [.nc1Trace: pow(Double(n), -0.8) * exp(0.1 * rng.gaussian())])
         } }
-        let r = try #require(try ConvergenceTable.build(cells: noisy).rate(regime: "x", metric: "m"))
+        let r = try #require(try ConvergenceTable.build(cells: noisy).rate(regime: .typeII, metric: .nc1Trace))
         #expect(abs(r.slope + 0.8) < 4 * r.slopeStandardError + 0.02)
         #expect(r.points == Self.sizes.count)
     }
 
     @Test func aggregationMatchesAHandComputation() throws {
         let table = try ConvergenceTable.build(cells: Self.cells())
-        #expect(table.regimes == ["type-I", "type-II", "layernorm"])
+        #expect(table.regimes == [.typeI, .typeII, .layerNorm])
         #expect(table.rows.count == 3 * Self.sizes.count)
-        let row = try #require(table.rows.first { $0.regime == "type-II" && $0.nspl == 20 })
+        let row = try #require(table.rows.first { $0.regime == .typeII && $0.nspl == 20 })
         #expect(row.seeds == [0, 1, 2])
-        let s = try #require(row.metrics["nc1_ratio"])
+        let s = try #require(row.metrics[.nc1Ratio])
         let base = 2 * pow(20.0, -0.5)
         // Values base·0.99, base, base·1.01: mean base, sample sd 0.01·base.
         #expect(abs(s.mean - base) < 1e-14 && abs(s.sd - 0.01 * base) < 1e-14 && s.count == 3)
@@ -84,8 +89,8 @@ import Testing
         #expect(twice.rows == direct.rows && twice.duplicates.count == shardA.count)
         // A conflicting result for the same cell is an error.
         var conflict = all[0]
-        conflict.metrics["nc1_ratio", default: 0] += 1
-        #expect(throws: GeometryError.self) { try ConvergenceTable.build(cells: all + [conflict]) }
+        conflict.metrics[.nc1Ratio, default: 0] += 1
+        #expect(throws: ExperimentError.self) { try ConvergenceTable.build(cells: all + [conflict]) }
 
         // Writing the three files.
         try direct.write(into: root.path)
@@ -93,7 +98,7 @@ import Testing
         #expect(csv.hasPrefix("regime,nspl,seeds,dir_residual_mean,dir_residual_sd,dir_residual_n"))
         #expect(csv.split(separator: "\n").count == 1 + direct.rows.count)
         let md = try String(contentsOfFile: root.appendingPathComponent("convergence.md").path, encoding: .utf8)
-        #expect(md.contains("## type-II") && md.contains("| rate |"))
+        #expect(md.contains("## zipf") && md.contains("| rate |"))
         let json = try Data(contentsOf: root.appendingPathComponent("convergence.json"))
         let dec = JSONDecoder()
         dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -102,9 +107,9 @@ import Testing
     }
 
     @Test func badCellsAreRejected() throws {
-        #expect(throws: GeometryError.self) {
-            try ConvergenceTable.build(cells: [ConvergenceCell(regime: "x", nspl: 0, seed: 0, metrics: [:])])
+        #expect(throws: ExperimentError.self) {
+            try ConvergenceTable.build(cells: [ConvergenceCell(regime: .typeI, nspl: 0, seed: 0, metrics: [:])])
         }
-        #expect(throws: GeometryError.self) { try ConvergenceCell.decode(Data("{}".utf8), source: "x.json") }
+        #expect(throws: ExperimentError.self) { try ConvergenceCell.decode(Data("{}".utf8), source: "x.json") }
     }
 }

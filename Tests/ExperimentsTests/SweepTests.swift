@@ -1,4 +1,8 @@
 import Comparison
+import Experiments
+import Geometry
+import Plots
+import TestSupport
 import ExperimentSpec
 import Foundation
 import Testing
@@ -9,7 +13,7 @@ import Training
     static func plan() throws -> SweepPlan {
         let base = Spec(nc: 3, nw: 6, L: 3, K: 8, d: 4, wordFreq: .uniform, layerNorm: false, weightDecayW: 0.01,
                         weightDecayU: 0.01, lr: 0.5, bsz: 8, numEpochs: 20, nspl: 4, nTest: 2, report: 10, seed: 3, name: "tiny")
-        return try SweepPlan(base: base, nspl: [2, 8], regimes: [.uniform, .zipfLN], seeds: 2, optimizer: .sgd)
+        return try SweepPlan(base: base, nspl: [2, 8], regimes: [.typeI, .layerNorm], seeds: 2, optimizer: .sgd)
     }
 
     static func tempDir() -> String {
@@ -43,19 +47,19 @@ import Training
         let plan = try Self.plan()
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try ConvergenceSweep(plan: plan, folder: dir).run()
+        let first = try ConvergenceSweep(plan: plan, folder: dir).run().computed
         #expect(first.count == 8)
         // Simulate an interruption: one cell's file is missing.
         let victim = first[3]
         try FileManager.default.removeItem(atPath: dir + "/cells/" + victim.fileName)
-        let second = try ConvergenceSweep(plan: plan, folder: dir).run()
+        let second = try ConvergenceSweep(plan: plan, folder: dir).run().computed
         #expect(second.map(\.key) == [victim.key])
         // Determinism by seed is the property under test here, so bitwise equality is intended.
         #expect(second[0].metrics == victim.metrics)
         // A different sweep is refused in the same folder.
         var other = plan
         other.nspl = [2, 16]
-        #expect(throws: SweepError.self) { try ConvergenceSweep(plan: other, folder: dir).run() }
+        #expect(throws: ExperimentError.self) { try ConvergenceSweep(plan: other, folder: dir).run() }
     }
 
     @Test func anInterruptedSGDCellResumesFromItsCheckpoint() throws {
@@ -68,7 +72,7 @@ import Training
         let sweep = ConvergenceSweep(plan: plan, folder: cut)
         let spec = plan.spec(for: key)
         let partial = Trainer(spec: spec)
-        try partial.train(epochs: 10, onReport: { t in try Checkpoint.save(t.state, spec: spec, summary: t.summary(), to: sweep.runFolder(key)) })
+        try partial.train(epochs: 10, onReport: { t in try sweep.inFlightFolder(key).saveCheckpoint(t.state, spec: spec, summary: t.summary()) })
         var lines: [String] = []
         sweep.progress = { lines.append($0) }
         let resumed = try sweep.runCell(key)
@@ -76,13 +80,34 @@ import Training
         // Resuming is exact, so the cell's metrics are those of the uninterrupted run.
         #expect(resumed.metrics == reference.metrics)
         // The checkpoint folder goes once the cell is done.
-        #expect(!FileManager.default.fileExists(atPath: sweep.runFolder(key)))
+        #expect(!FileManager.default.fileExists(atPath: sweep.inFlightFolder(key).path))
     }
 
     @Test func badPlansAreRefused() {
         let base = Spec(nc: 3, nw: 6, L: 3, K: 8, d: 2)
-        #expect(throws: SweepError.self) { _ = try SweepPlan(base: base, nspl: [2], regimes: [.zipfLN], seeds: 1, optimizer: .sgd) }
-        #expect(throws: SweepError.self) { _ = try SweepPlan(base: base, nspl: [0], regimes: [.uniform], seeds: 1, optimizer: .sgd) }
-        #expect(throws: SweepError.self) { _ = try SweepPlan(base: base, nspl: [2], regimes: [.uniform], seeds: 0, optimizer: .sgd) }
+        #expect(throws: ExperimentError.self) { _ = try SweepPlan(base: base, nspl: [2], regimes: [.layerNorm], seeds: 1, optimizer: .sgd) }
+        #expect(throws: ExperimentError.self) { _ = try SweepPlan(base: base, nspl: [0], regimes: [.typeI], seeds: 1, optimizer: .sgd) }
+        #expect(throws: ExperimentError.self) { _ = try SweepPlan(base: base, nspl: [2], regimes: [.typeI], seeds: 0, optimizer: .sgd) }
+    }
+
+    @Test func aCellLockedByALiveProcessIsSkippedAndAStaleLockIsTakenOver() throws {
+        let plan = try Self.plan()
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sweep = ConvergenceSweep(plan: plan, folder: dir)
+        let held = plan.cells[0], stale = plan.cells[1]
+        let cells = dir + "/cells/"
+        try FileManager.default.createDirectory(atPath: cells, withIntermediateDirectories: true)
+        let host = ProcessInfo.processInfo.hostName
+        // pid 1 is alive on every Linux machine; a pid above the kernel's limit (2^22) cannot exist.
+        try "\(host)\n1\n".write(toFile: cells + held.fileName(prefix: "cell-", suffix: ".lock"), atomically: true, encoding: .utf8)
+        try "\(host)\n99999999\n".write(toFile: cells + stale.fileName(prefix: "cell-", suffix: ".lock"), atomically: true, encoding: .utf8)
+        let ran = try sweep.run()
+        #expect(ran.heldElsewhere == [held])
+        #expect(ran.computed.count == plan.cells.count - 1)
+        #expect(ran.computed.contains { $0.key == stale })
+        // Locks are released once their cell is written; the held one is left to its owner.
+        let left = try FileManager.default.contentsOfDirectory(atPath: cells).filter { $0.hasSuffix(".lock") }
+        #expect(left == [held.fileName(prefix: "cell-", suffix: ".lock")])
     }
 }

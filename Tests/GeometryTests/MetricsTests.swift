@@ -1,5 +1,6 @@
 import ArrayIO
-import Comparison
+import Geometry
+import TestSupport
 import Foundation
 import GSLBridge
 import TaskModel
@@ -88,7 +89,7 @@ import Testing
         let w = Fixtures.words(f, rho: rho)
         let u = Fixtures.classifier(f, latents: Self.latents, b: 0.4)
         let layout = try ConceptLayout(concepts: Self.nc, wordsPerConcept: Self.sc)
-        let nc3 = try SelfDuality.compute(words: w, classifier: u, latents: Self.latents, layout: layout)
+        let nc3 = try SelfDuality.compute(words: w, classifier: u, latents: Fixtures.blocks(Self.latents), layout: layout)
         // Aligned unit vectors: cosine 1 up to rounding.
         #expect(abs(nc3.meanCosine - 1) < 1e-12 && abs(nc3.minCosine - 1) < 1e-12)
         #expect(try DirectionResidual.compute(w, layout: layout) < 1e-12)
@@ -97,7 +98,7 @@ import Testing
 
         // Blocks that read the wrong concept (shifted by one) have cosine −1/(n_c − 1).
         let wrong = Fixtures.classifier(f, latents: Self.latents.relabellingConcepts([1, 2, 0]), b: 0.4)
-        let bad = try SelfDuality.compute(words: w, classifier: wrong, latents: Self.latents, layout: layout)
+        let bad = try SelfDuality.compute(words: w, classifier: wrong, latents: Fixtures.blocks(Self.latents), layout: layout)
         #expect(abs(bad.meanCosine + 0.5) < 1e-12)
 
         // Bending one word away from its concept gives a positive residual.
@@ -147,7 +148,7 @@ import Testing
         let w = Fixtures.gaussian(rows: 6, cols: 2, seed: 1)
         let z = LatentVariables.random(concepts: 3, length: 2, count: 4, seed: 1)
         #expect(throws: GeometryError.self) {
-            try SelfDuality.compute(words: w, classifier: Matrix(rows: 4, cols: 5), latents: z, layout: layout)
+            try SelfDuality.compute(words: w, classifier: Matrix(rows: 4, cols: 5), latents: Fixtures.blocks(z), layout: layout)
         }
     }
 
@@ -156,19 +157,19 @@ import Testing
         let rho = [2.0, 1.5, 1.2, 1.1, 1.0]
         let wStar = Fixtures.words(f, rho: rho), uStar = Fixtures.classifier(f, latents: Self.latents, b: 0.3)
         let layout = try ConceptLayout(concepts: Self.nc, wordsPerConcept: Self.sc)
-        let pred = try PredictedConfiguration.configuration(words: wStar, classifier: uStar, latents: Self.latents, layout: layout,
+        let pred = try PredictedConfiguration.configuration(words: wStar, classifier: uStar, latents: Fixtures.blocks(Self.latents), layout: layout,
                                                 rho: rho, objective: 0.5)
         let q = try Fixtures.rotation(dimension: Self.d, seed: 4)
         let m = try CollapseMetrics.compute(words: wStar * q, classifier: ClassifierBlocks.classifier(
             fromBlocks: ClassifierBlocks.blocks(uStar, length: Self.L) * q, length: Self.L),
-            latents: Self.latents, concepts: Self.nc, wordsPerConcept: Self.sc, layerNorm: false, objective: 0.52, predicted: pred)
+            latents: Fixtures.blocks(Self.latents), concepts: Self.nc, wordsPerConcept: Self.sc, layerNorm: false, objective: 0.52, predicted: pred)
         // Everything is the prediction rotated: every deviation vanishes up to rounding (1e-10 is generous).
         let s = m.scalars
-        for key in ["nc2_cos_dev", "nc2_gram_dist", "nc2_gram_shape", "nc3_gap", "dir_residual", "norm_law_max_err",
-                    "procrustes_words", "procrustes_joint"] {
+        for key: Metric in [.nc2CosineDeviation, .nc2GramDistance, .nc2GramShape, .nc3Gap, .directionResidual, .normLawMaxError,
+                            .procrustesWords, .procrustesJoint] {
             #expect(try #require(s[key]) < 1e-10, "\(key) = \(s[key] ?? .nan)")
         }
-        #expect(abs(try #require(s["objective_gap"]) - 0.02) < 1e-12)
+        #expect(abs(try #require(s[.objectiveGap]) - 0.02) < 1e-12)
         #expect(m.singularValuesWords.count == Self.d && m.singularValuesBlocks.count == Self.d)
 
         let data = try JSONOutput.encode(m)
@@ -196,7 +197,7 @@ import Testing
     @Test func layerNormCentresAndFollowsTheNormFormula() throws {
         let w = Fixtures.gaussian(rows: 8, cols: 5, seed: 21, scale: 0.3)
         let eps = 1e-2
-        let f = try WordFeatures.layerNorm(w, epsilon: eps)
+        let f = try LayerNorm.apply(w, epsilon: eps)
         for i in 0..<w.rows {
             let row = Array(w.row(i)), mean = row.reduce(0, +) / 5
             let r = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }.squareRoot()
@@ -206,7 +207,7 @@ import Testing
             #expect(abs(got.reduce(0, +)) < 1e-12)
             #expect(abs(got.reduce(0) { $0 + $1 * $1 }.squareRoot() - expected) < 1e-12)
         }
-        #expect(try WordFeatures.features(w, layerNorm: false, epsilon: eps) == w)
-        #expect(throws: GeometryError.self) { try WordFeatures.layerNorm(w, epsilon: -1) }
+        #expect(try LayerNorm.features(w, layerNorm: false, epsilon: eps) == w)
+        #expect(throws: GeometryError.self) { try LayerNorm.apply(w, epsilon: -1) }
     }
 }

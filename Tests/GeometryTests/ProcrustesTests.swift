@@ -1,4 +1,5 @@
-import Comparison
+import Geometry
+import TestSupport
 import GSLBridge
 import TaskModel
 import Testing

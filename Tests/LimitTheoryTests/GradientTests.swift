@@ -1,3 +1,4 @@
+import Geometry
 import ExperimentSpec
 import Foundation
 import GSLBridge

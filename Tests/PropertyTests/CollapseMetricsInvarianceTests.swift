@@ -1,3 +1,4 @@
+import Geometry
 import Comparison
 import Foundation
 import GSLBridge
@@ -28,7 +29,7 @@ private func matrix(_ x: [Double], cols: Int) -> Matrix { Matrix(rows: x.count /
 /// (relative cut 1e-10, Comparison's default), and the smallest concept-mean norm over the largest
 /// feature norm, both of ψ(W).
 private func conditioning(_ b: Built) throws -> (kappa: Double, smallestMean: Double) {
-    let psi = try WordFeatures.features(matrix(b.W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
+    let psi = try LayerNorm.features(matrix(b.W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     let layout = try ConceptLayout(concepts: b.nc, wordsPerConcept: b.sc)
     let means = try ConceptMeans.compute(psi, layout: layout, centring: .globalMean)
     let scale = (0..<psi.rows).map { psi.row($0).reduce(0) { $0 + $1 * $1 }.squareRoot() }.max() ?? 0
@@ -57,14 +58,14 @@ private func same(_ a: Double, _ b: Double, _ tol: Double) -> Bool {
 
 private func metrics(_ b: Built, W: [Double], U: [Double], latents: LatentVariables, predictedWords: [Double],
                      predictedClassifier: [Double], rho: [Double]) throws -> CollapseMetrics {
-    let psi = try WordFeatures.features(matrix(W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
-    let predictedPsi = try WordFeatures.features(matrix(predictedWords, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
+    let psi = try LayerNorm.features(matrix(W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
+    let predictedPsi = try LayerNorm.features(matrix(predictedWords, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     var gram = ConceptGeometry.simplexCosines(concepts: b.nc)
     for i in 0..<gram.data.count { gram.data[i] *= 2.5 }
     let predicted = PredictedConfiguration(conceptCosines: ConceptGeometry.simplexCosines(concepts: b.nc), gram: gram, rho: rho,
                                words: predictedPsi, classifier: matrix(predictedClassifier, cols: b.L * b.d),
                                selfDualityMean: 0.9, objective: 0.4)
-    return try CollapseMetrics.compute(words: psi, classifier: matrix(U, cols: b.L * b.d), latents: latents,
+    return try CollapseMetrics.compute(words: psi, classifier: matrix(U, cols: b.L * b.d), latents: BlockLayout(latents),
                                        concepts: b.nc, wordsPerConcept: b.sc, layerNorm: b.layerNorm,
                                        objective: 0.5, predicted: predicted)
 }
@@ -171,7 +172,7 @@ struct CollapseMetricsInvarianceTests {
         let p = Instance(nc: 2, sc: 2, L: 1, K: 1, d: 2, mu: .uniform, norm: .idealised, seed: 1_935_046_600)
         // The raw means (no snapping) really are rounding noise, so the instance still exercises the fix.
         let b = Built(p)
-        let psi = try WordFeatures.features(matrix(b.W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
+        let psi = try LayerNorm.features(matrix(b.W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
         let layout = try ConceptLayout(concepts: b.nc, wordsPerConcept: b.sc)
         let raw = try ConceptMeans.compute(psi, layout: layout, zeroTolerance: 0)
         let scale = (0..<psi.rows).map { psi.row($0).reduce(0) { $0 + $1 * $1 }.squareRoot() }.max()!

@@ -1,3 +1,4 @@
+import TestSupport
 import GSLBridge
 import LimitTheory
 import PropertyBased

@@ -1,4 +1,5 @@
 import GSLBridge
+import Geometry
 import TaskModel
 
 /// Synthetic configurations with known geometry.
@@ -51,5 +52,10 @@ public enum Fixtures {
 
     public static func plus(_ a: Matrix, _ b: Matrix) -> Matrix {
         Matrix(rows: a.rows, cols: a.cols, data: zip(a.data, b.data).map { $0 + $1 })
+    }
+
+    /// The classifier-block layout of latent variables, for the geometry metrics.
+    public static func blocks(_ z: LatentVariables) -> BlockLayout {
+        try! BlockLayout(concepts: z.concepts, length: z.length, storage: z.storage)
     }
 }

@@ -1,4 +1,9 @@
 import Comparison
+import ExperimentSpec
+import Experiments
+import Geometry
+import Plots
+import TestSupport
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -43,7 +48,7 @@ final class SVGChecker: NSObject, XMLParserDelegate {
 
         let z = LatentVariables.random(concepts: 3, length: 4, count: 30, seed: 2)
         let u = Fixtures.classifier(f, latents: z, b: 0.5)
-        let blocks = CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 4), latents: z, maxPoints: 60).render()
+        let blocks = CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 4), latents: try BlockLayout(z), maxPoints: 60).render()
         let (ok2, c2) = SVGChecker.parse(blocks)
         #expect(ok2)
         // 120 blocks thinned to every 2nd: 60 markers, plus 3 legend markers.
@@ -61,7 +66,7 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         #expect(c.text.contains("predicted ρ_β") && c.text.contains("rank β + 1"))
 
         let table = try ConvergenceTable.build(cells: ConvergenceTableTests.cells())
-        let conv = CollapsePlots.convergence(table: table, metric: "nc1_ratio").render()
+        let conv = Figures.convergence(table: table, metric: .nc1Ratio).render()
         let (ok2, c2) = SVGChecker.parse(conv)
         #expect(ok2)
         #expect(c2.counts["polyline"] == 3)  // one per regime
@@ -95,17 +100,17 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         let u = Fixtures.plus(Fixtures.classifier(f, latents: z, b: 0.3), Fixtures.gaussian(rows: 200, cols: 50, seed: 3, scale: 0.02))
         // Noisy power laws over six decades, with visible error bars.
         let rng = RandomGenerator(seed: 4)
-        let noisy = [("uniform", -2.0), ("zipf+LN", -1.0)].flatMap { regime, p in
-            ConvergenceTableTests.sizes.flatMap { n in (0..<5 as Range<UInt64>).map { seed in
-                ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: ["m": 30 * pow(Double(n), p) * exp(0.4 * rng.gaussian())])
+        let noisy = [(Regime.typeI, -2.0), (Regime.layerNorm, -1.0)].flatMap { (regime: Regime, p: Double) -> [ConvergenceCell] in
+            ConvergenceTableTests.sizes.flatMap { n in (0..<5 as Range<UInt64>).map { seed -> ConvergenceCell in
+                ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: [.nc1Trace: 30 * pow(Double(n), p) * exp(0.4 * rng.gaussian())])
             } }
         }
         let files = [
             ("words-pca.svg", CollapsePlots.wordPCA(try PCA.compute(w), layout: layout)),
-            ("blocks-pca.svg", CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 5), latents: z)),
+            ("blocks-pca.svg", CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 5), latents: try BlockLayout(z))),
             ("norm-law.svg", CollapsePlots.normLaw(norms: try NormLaw.norms(w, layout: layout), predicted: rho)),
-            ("convergence.svg", CollapsePlots.convergence(table: try ConvergenceTable.build(cells: ConvergenceTableTests.cells()), metric: "nc1_ratio")),
-            ("convergence-noisy.svg", CollapsePlots.convergence(table: try ConvergenceTable.build(cells: noisy), metric: "m")),
+            ("convergence.svg", Figures.convergence(table: try ConvergenceTable.build(cells: ConvergenceTableTests.cells()), metric: .nc1Ratio)),
+            ("convergence-noisy.svg", Figures.convergence(table: try ConvergenceTable.build(cells: noisy), metric: .nc1Trace)),
         ]
         for (name, plot) in files {
             let path = URL(fileURLWithPath: dir).appendingPathComponent(name).path
@@ -114,12 +119,12 @@ final class SVGChecker: NSObject, XMLParserDelegate {
             #expect(text == plot.render())
             #expect(SVGChecker.parse(text).ok)
         }
-        let table = try ConvergenceTable.build(cells: noisy + ConvergenceTableTests.cells())
+        let table = try ConvergenceTable.build(cells: noisy.map { var c = $0; c.seed += 100; return c } + ConvergenceTableTests.cells())
         try table.write(into: dir)
         for name in ["convergence.csv", "convergence.json", "convergence.md"] {
             #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent(name).path))
         }
-        let written = try CollapsePlots.writeFigures(words: w, classifier: u, latents: z, layout: layout, predictedRho: rho,
+        let written = try CollapsePlots.writeFigures(words: w, classifier: u, latents: try BlockLayout(z), layout: layout, predictedRho: rho,
                                                      into: dir, prefix: "net-", titleSuffix: " (synthetic)")
         #expect(written.count == 3)
         for path in written { #expect(SVGChecker.parse(try String(contentsOfFile: path, encoding: .utf8)).ok) }
