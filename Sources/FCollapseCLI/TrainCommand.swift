@@ -10,9 +10,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the finite network of the paper with the reference protocol (SGD), or minimise the exact empirical risk (full batch).",
         discussion: """
-            Prints a line per report interval (epoch, train loss, train accuracy, test accuracy) as the
-            reference notebooks do. With --out DIR, writes spec.json, W.npy, U.npy, metrics.json and a
+            Prints a line per report interval (epoch, train loss, train accuracy, test accuracy) as the \
+            reference notebooks do. With --out DIR, writes spec.json, W.npy, U.npy, metrics.json and a \
             checkpoint at every report epoch; --resume continues an interrupted run from DIR exactly.
+
+            Examples:
               fcollapse train --preset quick
               fcollapse train --preset fig3 --out runs/fig3
               fcollapse train --resume --out runs/fig3

@@ -9,8 +9,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Minimise the exact limit risk R(W, U) over all parameters and compare with the prediction.",
         discussion: """
-            Enumerates every word tuple of every class (small instances only: larger ones are refused),
-            minimises R from N random starts with gsl_multimin BFGS2, and sets the best minimiser against
+            Enumerates every word tuple of every class (small instances only: larger ones are refused), \
+            minimises R from N random starts with gsl_multimin BFGS2, and sets the best minimiser against \
             `fcollapse predict`: objective, within-concept ratio, direction residual, word norms by rank.
             """
     )
