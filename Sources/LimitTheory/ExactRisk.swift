@@ -184,14 +184,7 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
         return (value, ce)
     }
 
-    public struct Solution: Sendable {
-        public var x: [Double]
-        public var value: Double
-        public var crossEntropy: Double
-        public var iterations: Int
-        public var converged: Bool
-        public var gradientNorm: Double
-    }
+    public typealias Solution = LocalMinimum
 
     /// A random start: W ~ N(0, σ_W²), U ~ N(0, σ_U²).
     public func randomStart(_ rng: RandomGenerator, sigmaW: Double = 0.5, sigmaU: Double = 0.2) -> [Double] {
@@ -202,7 +195,7 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
     /// `progress` receives (start index, value) when a start finishes.
     public func minimise(starts: [[Double]], gradientTolerance: Double = 1e-9, maxIterations: Int = 20_000,
                          progress: (@Sendable (Int, Double) -> Void)? = nil) throws -> [Solution] {
-        let box = ExactSolutionsBox(count: starts.count)
+        let box = ResultsBox<LocalMinimum>(count: starts.count)
         let workers = min(starts.count, workerThreads)
         parallelFor(workers) { w in
             var i = w
@@ -240,11 +233,4 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
         let off = nw * d
         return (0..<(K * L)).map { Array(x[(off + $0 * d)..<(off + ($0 + 1) * d)]) }
     }
-}
-
-final class ExactSolutionsBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [Result<ExactRisk.Solution, Error>?]
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<ExactRisk.Solution, Error>) { lock.lock(); values[i] = r; lock.unlock() }
 }

@@ -30,3 +30,26 @@ final class SharedBuffer: @unchecked Sendable {
     deinit { pointer.deallocate() }
     func zero() { pointer.update(repeating: 0, count: count) }
 }
+
+/// Where a multi-start minimisation stopped, one per start (R_c in `RestrictedProblem`, the exact R in
+/// `ExactRisk`): a local minimiser as far as BFGS can tell, with the gradient norm it reached.
+public struct LocalMinimum: Sendable {
+    public var x: [Double]
+    public var value: Double
+    public var crossEntropy: Double
+    public var iterations: Int
+    public var converged: Bool
+    public var gradientNorm: Double
+}
+
+/// One result per start, filled from several threads (the multi-start minimisations).
+final class ResultsBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Result<T, Error>?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<T, Error>) {
+        lock.lock()
+        values[i] = r
+        lock.unlock()
+    }
+}

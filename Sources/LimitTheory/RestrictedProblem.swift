@@ -270,14 +270,7 @@ public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
     }
 
     /// One start's outcome.
-    public struct Solution: Sendable {
-        public var x: [Double]
-        public var value: Double
-        public var crossEntropy: Double
-        public var iterations: Int
-        public var converged: Bool
-        public var gradientNorm: Double
-    }
+    public typealias Solution = LocalMinimum
 
     /// A start built from a simplex family solution: g_α = a·f_α (f a simplex frame; unit with
     /// LayerNorm) and u_{j,ℓ} = b·f_{z_jℓ}; with `rng`, the frame is perturbed at random (40% of its
@@ -314,7 +307,7 @@ public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
     /// (the curvature in U is at least λ_U).
     public func minimise(starts: [[Double]], gradientTolerance: Double? = nil, maxIterations: Int = 5000) throws -> [Solution] {
         let gradientTolerance = gradientTolerance ?? (parameterCount > 10_000 ? 3e-6 : 1e-7)
-        let results = SolutionsBox(count: starts.count)
+        let results = ResultsBox<LocalMinimum>(count: starts.count)
         // Starts run one after the other, each evaluation split over the cores.
         let saved = threads
         threads = workerThreads
@@ -397,13 +390,6 @@ public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
         }
         return (phi, U)
     }
-}
-
-final class SolutionsBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [Result<RestrictedProblem.Solution, Error>?]
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<RestrictedProblem.Solution, Error>) { lock.lock(); values[i] = r; lock.unlock() }
 }
 
 /// Scratch memory of one evaluation of R_c.
