@@ -128,6 +128,11 @@ func empiricalObjective(_ risk: ExactRisk, _ x: [Double], perClass: Int, rng: Ra
         // ... but stays bounded: with uniform μ at a collapsed θ* the gradient noise has no component along the soft
         // (scale) direction, so the soft eigenvalue does not enter tr(∇²f·C); the ratio tends to a finite limit.
         #expect(r[1] < 1.05 * r[0])
+        // Its limit in closed form: as p* → 0, A_α → λ I and p_k → uniform, so r_kℓ = −u_kℓ, tr Σ_α B_α = L·b², and with
+        // λ n_w a² = λ K L b² the ratio is ((s_c−1)/s_c)·L b²/λ² / (s_c n_c a²) = 2/(27 λ²) here (3.01 at 0.998 λc;
+        // the remaining O(p*) terms leave 0.8%).
+        let lam = 0.998 * critical
+        #expect(abs(r[1] / (2 / (27 * lam * lam)) - 1) < 0.02, "ratio \(r[1]) vs \(2 / (27 * lam * lam))")
         // Non-uniform μ (0.6, 0.3, 0.1), type II: the soft direction now carries gradient noise and the word-norm
         // spread grows without bound as the threshold (λ²·n_c·K = L·Σμ², λc ≈ 0.18459) is approached:
         // measured 0.52 (λ = 0.01), 2.39 (0.18), 6.63 (0.184), like λ_min^(-1/2).
