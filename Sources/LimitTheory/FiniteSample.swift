@@ -490,3 +490,35 @@ public func polishMinimiser(risk: ExactRisk, theta x0: [Double], steps: Int = 3,
     }
     return x
 }
+
+extension ExactRisk {
+    /// The empirical objective R̂_n of SPEC 6 (penalties included) and its gradient, for a training set given by the
+    /// number of sentences of each word tuple in each class: `counts[k·T + s]` sentences x(z_k, β_s) (T = tupleCount),
+    /// n_spl = Σ_s counts[k·T + s] the same for every class, N = K·n_spl. Exact for small instances (at most K·T distinct
+    /// sentences, whatever n_spl).
+    public func empiricalRisk(_ x: [Double], counts: [Double]) -> (value: Double, gradient: [Double]) {
+        let n = parameterCount, T = tupleCount
+        precondition(counts.count == K * T, "counts must hold K·T = \(K * T) values")
+        let ctx = SentenceContext(risk: self, x: x)
+        var total = 0.0
+        for c in counts { total += c }
+        var grad = [Double](repeating: 0, count: n), g = [Double](repeating: 0, count: n)
+        var loss = 0.0
+        for k in 0..<K {
+            for s in 0..<T where counts[k * T + s] > 0 {
+                for i in 0..<n { g[i] = 0 }
+                let w = counts[k * T + s] / total
+                loss += w * sentenceGradient(ctx, x, classIndex: k, tuple: s, into: &g, wantGradient: true)
+                for i in 0..<n { grad[i] += w * g[i] }
+            }
+        }
+        let nwd = nw * d
+        let penalizeW = !(layerNorm && eps == 0)
+        for i in 0..<n {
+            let lam = i < nwd ? (penalizeW ? lambdaW : 0) : lambdaU
+            loss += 0.5 * lam * x[i] * x[i]
+            grad[i] += lam * x[i]
+        }
+        return (loss, grad)
+    }
+}
