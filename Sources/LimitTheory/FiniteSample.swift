@@ -363,7 +363,9 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     let s0 = sv.s.first ?? 0
     // A generator whose rotation fixes θ* gives a zero tangent; at a θ* found to ‖∇R‖ ~ 1e-9 its numerical size is
     // ~1e-8 of the others, so singular values below 1e-6 of the largest count as zero.
-    let orbitDim = sv.s.filter { s0 > 0 && $0 > options.orbitTolerance * s0 }.count
+    // The floor max(s0, 1) keeps a trivial θ* (W = 0, U = 0: every rotation fixes it, the generators are rounding noise)
+    // at orbit dimension 0; parameters of a non-trivial θ* are of order one.
+    let orbitDim = sv.s.filter { $0 > options.orbitTolerance * max(s0, 1) }.count
     var Q = Matrix(rows: n, cols: orbitDim)
     for i in 0..<n { for c in 0..<orbitDim { Q[i, c] = sv.u[i, c] } }
     // Normal space: eigenvectors of P = I − QQᵀ with eigenvalue 1.
@@ -418,9 +420,11 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     var meanAll = [Double](repeating: 0, count: d)
     for f in features { for e in 0..<d { meanAll[e] += f[e] / Double(nw) } }
     for f in features { for e in 0..<d { total += (f[e] - meanAll[e]) * (f[e] - meanAll[e]) } }
-    let collapsed = metrics.withinConceptRatio < options.collapseTolerance && total > 0
+    // Total scatter below 1e-12 per word: the features are rounding noise around 0 (the trivial minimiser).
+    let trivial = total < 1e-12 * Double(nw)
+    let collapsed = metrics.withinConceptRatio < options.collapseTolerance && !trivial
     if !collapsed {
-        notes.append(total > 0 ? "θ* is not collapsed (within-concept ratio \(metrics.withinConceptRatio) ≥ \(options.collapseTolerance)): the ratio formula does not apply (f(θ*) ≠ 0), and word_norm_sd_coefficient gives the spread, not the O(1/N) shift of the mean"
+        notes.append(!trivial ? "θ* is not collapsed (within-concept ratio \(metrics.withinConceptRatio) ≥ \(options.collapseTolerance)): the ratio formula does not apply (f(θ*) ≠ 0), and word_norm_sd_coefficient gives the spread, not the O(1/N) shift of the mean"
                                 : "the features of θ* have zero total scatter (trivial minimiser): the within-concept ratio is undefined")
     }
     let sdCoefficient: [Double] = (0..<sc).map { b in
@@ -443,7 +447,7 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
         withinConceptRatioCoefficient: ok && collapsed ? within / total : nil,
         objectiveGapCoefficient: ok ? -trHS / 2 : nil,
         withinConceptRatioCoefficientSE: 0, objectiveGapCoefficientSE: 0,
-        wordNormSdCoefficient: ok ? sdCoefficient : nil,
+        wordNormSdCoefficient: ok && !trivial ? sdCoefficient : nil,
         nullSpaceDimension: nullDim, expectedNullSpaceDimension: orbitDim, smallestNormalEigenvalue: smallest,
         method: "exact-small-instance", withinConceptRatioAtOptimum: metrics.withinConceptRatio,
         collapseTolerance: options.collapseTolerance, nullTolerance: options.nullTolerance, gradientNorm: gradNorm,

@@ -40,4 +40,14 @@ import Testing
         let c = try finiteSampleCoefficients(spec: spec, prediction: try predict(spec: spec))
         #expect(c.method == "unavailable" && c.withinConceptRatioCoefficient == nil && c.objectiveGapCoefficient == nil)
     }
+
+    @Test func trivialMinimiserAboveTheThreshold() throws {
+        // λ = 1.03 λc: θ* = 0, every rotation fixes it (orbit dimension 0), H is positive definite, the ratio is undefined,
+        // and every sentence has the loss log K, so Σ̄ = 0 and the gap coefficient vanishes (to rounding of θ* ~ 1e-20).
+        let spec = smallSpec(lambda: 1.03 * 2 / 162.0.squareRoot())
+        let c = try finiteSampleCoefficients(spec: spec, prediction: try predict(spec: spec), starts: 2)
+        #expect(c.withinConceptRatioCoefficient == nil && c.wordNormSdCoefficient == nil)
+        #expect(c.expectedNullSpaceDimension == 0 && c.nullSpaceDimension == 0 && (c.smallestNormalEigenvalue ?? 0) > 0)
+        #expect(abs(c.objectiveGapCoefficient ?? 1) < 1e-20)
+    }
 }
