@@ -368,27 +368,36 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     let orbitDim = sv.s.filter { $0 > options.orbitTolerance * max(s0, 1) }.count
     var Q = Matrix(rows: n, cols: orbitDim)
     for i in 0..<n { for c in 0..<orbitDim { Q[i, c] = sv.u[i, c] } }
-    // Normal space: eigenvectors of P = I − QQᵀ with eigenvalue 1.
-    var P = Q * Q.transposed
-    for i in 0..<n { for j in 0..<n { P[i, j] = (i == j ? 1 : 0) - P[i, j] } }
-    let pe = try LinearAlgebra.symmetricEigen(P)
-    let normalCols = (0..<n).filter { pe.values[$0] > 0.5 }
-    var N = Matrix(rows: n, cols: normalCols.count)
-    for i in 0..<n { for (c, k) in normalCols.enumerated() { N[i, c] = pe.vectors[i, k] } }
-    let Hn = N.transposed * H * N
-    let ne = try LinearAlgebra.symmetricEigen(Hn)
-    let smallest = ne.values.first ?? .nan
-    let m = normalCols.count
-    var HnInv = Matrix(rows: m, cols: m)
+    // H on the normal space: PHP with P = I − QQᵀ. Its eigenvectors split into the orbit (‖Qᵀv‖² ≈ 1, eigenvalue ≈ 0)
+    // and the normal space (‖Qᵀv‖² ≈ 0), since PHP maps the orbit to 0 and the normal space into itself.
+    let QtH = Q.transposed * H
+    let HQ = QtH.transposed
+    let QtHQ = QtH * Q
+    // PHP = H − Q(QᵀH) − (HQ)Qᵀ + Q(QᵀHQ)Qᵀ.
+    var PHP = H - Q * QtH - HQ * Q.transposed
+    let back = Q * QtHQ * Q.transposed
+    for i in 0..<(n * n) { PHP.data[i] += back.data[i] }
+    for i in 0..<n { for j in 0..<i { let v = 0.5 * (PHP[i, j] + PHP[j, i]); PHP[i, j] = v; PHP[j, i] = v } }
+    let pe = try LinearAlgebra.symmetricEigen(PHP)
+    let overlap = Q.transposed * pe.vectors  // m x n: column k is Qᵀv_k
+    let normalCols = (0..<n).filter { k in (0..<orbitDim).reduce(0.0) { $0 + overlap[$1, k] * overlap[$1, k] } < 0.5 }
+    let smallest = normalCols.map { pe.values[$0] }.min() ?? .nan
+    if normalCols.count != n - orbitDim {
+        notes.append("the eigenvectors of PHP did not split cleanly into orbit and normal space (\(normalCols.count) normal of \(n - orbitDim))")
+    }
+    // H⁺ = Σ_{normal k} v_k v_kᵀ/λ_k, as (V D⁻¹)·Vᵀ through dgemm.
+    var Hplus = Matrix(rows: n, cols: n)
     if smallest > 0 {
-        for k in 0..<m {
-            let inv = 1 / ne.values[k]
-            for i in 0..<m { let vik = ne.vectors[i, k] * inv; for j in 0..<m { HnInv[i, j] += vik * ne.vectors[j, k] } }
+        var VD = Matrix(rows: n, cols: normalCols.count), V = Matrix(rows: n, cols: normalCols.count)
+        for (c, k) in normalCols.enumerated() {
+            let inv = 1 / pe.values[k]
+            for i in 0..<n { V[i, c] = pe.vectors[i, k]; VD[i, c] = pe.vectors[i, k] * inv }
         }
+        Hplus = VD * V.transposed
+        for i in 0..<n { for j in 0..<i { let v = 0.5 * (Hplus[i, j] + Hplus[j, i]); Hplus[i, j] = v; Hplus[j, i] = v } }
     } else {
         notes.append("H is not positive definite on the orbit's normal space (smallest eigenvalue \(smallest)): θ* is degenerate or not a minimiser, P6's expansion does not apply")
     }
-    let Hplus = N * HnInv * N.transposed
     let C = Hplus * Sigma * Hplus
     var trHS = 0.0
     for i in 0..<n { for j in 0..<n { trHS += Hplus[i, j] * Sigma[j, i] } }
@@ -477,16 +486,27 @@ public func exactMinimiser(spec: Spec, starts: Int = 5) throws -> (risk: ExactRi
 /// eigenvalues below 1e-6 of the largest), from a minimiser found by BFGS (‖∇R‖ ~ 1e-9..1e-7) to ‖∇R‖ ≲ 1e-12, so that
 /// the coefficients of SPEC 6 are those of θ* and not of a point 1e-8 away from it. Stops when ‖∇R‖ ≤ `tolerance`, when
 /// a step does not reduce ‖∇R‖, or after `steps` steps; returns the best point.
-public func polishMinimiser(risk: ExactRisk, theta x0: [Double], steps: Int = 3, tolerance: Double = 1e-13) throws -> [Double] {
+public func polishMinimiser(risk: ExactRisk, theta x0: [Double], steps: Int = 4, tolerance: Double = 1e-13) throws -> [Double] {
     var x = x0
     var g = risk.gradient(x)
     var gn = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    if gn <= tolerance { return x }
+    // One Hessian for every step (x moves by ~‖∇R‖/λ_min ≲ 1e-5, which changes H far less than λ_min): the iteration
+    // contracts like ‖H(x) − H(x0)‖/λ_min per step.
+    let H = exactRiskHessian(risk, at: x).hessian
+    let e = try LinearAlgebra.symmetricEigen(H)
+    let n = x.count
+    let top = e.values.map(abs).max() ?? 0
+    let keep = (0..<n).filter { abs(e.values[$0]) > 1e-6 * top }
+    var VD = Matrix(rows: n, cols: keep.count), V = Matrix(rows: n, cols: keep.count)
+    for (c, k) in keep.enumerated() {
+        for i in 0..<n { V[i, c] = e.vectors[i, k]; VD[i, c] = e.vectors[i, k] / e.values[k] }
+    }
     for _ in 0..<steps where gn > tolerance {
-        let H = exactRiskHessian(risk, at: x).hessian
-        let Hp = try LinearAlgebra.pseudoInverseSymmetric(H, relativeTolerance: 1e-6)
-        let n = x.count
-        var y = x
-        for i in 0..<n { var s = 0.0; for j in 0..<n { s += Hp[i, j] * g[j] }; y[i] -= s }
+        // y = x − V D⁻¹ Vᵀ g.
+        let vg = V.transposed * Matrix(rows: n, cols: 1, data: g)
+        let step = VD * vg
+        let y = (0..<n).map { x[$0] - step.data[$0] }
         let gy = risk.gradient(y)
         let gyn = gy.reduce(0) { $0 + $1 * $1 }.squareRoot()
         if !(gyn < gn) { break }
