@@ -482,8 +482,8 @@ public func exactMinimiser(spec: Spec, starts: Int = 5) throws -> (risk: ExactRi
     return (risk, sols.min { $0.value < $1.value }!)
 }
 
-/// Newton steps x ← x − H⁺∇R(x) (H⁺ the pseudo-inverse of the finite-difference Hessian, dropping the orbit's null
-/// eigenvalues below 1e-6 of the largest), from a minimiser found by BFGS (‖∇R‖ ~ 1e-9..1e-7) to ‖∇R‖ ≲ 1e-12, so that
+/// Newton steps x ← x − H⁺∇R(x) (H⁺ the pseudo-inverse of the finite-difference Hessian at the starting point, dropping
+/// the orbit's null eigenvalues below 1e-6 of the largest), from a minimiser found by BFGS (‖∇R‖ ~ 1e-9..1e-7) to ‖∇R‖ ≲ 1e-12, so that
 /// the coefficients of SPEC 6 are those of θ* and not of a point 1e-8 away from it. Stops when ‖∇R‖ ≤ `tolerance`, when
 /// a step does not reduce ‖∇R‖, or after `steps` steps; returns the best point.
 public func polishMinimiser(risk: ExactRisk, theta x0: [Double], steps: Int = 4, tolerance: Double = 1e-13) throws -> [Double] {
