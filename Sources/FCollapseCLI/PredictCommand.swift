@@ -20,6 +20,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Starts for the non-convex restricted problem.") var starts = defaultPredictStarts
     @Option(help: "β-samples per class for the sampled type-II family (default: about 8000 sentences in all).") var samples: Int?
     @Flag(help: "Include the classifier U (K x L·d) of the restricted minimiser in the JSON.") var withClassifier = false
+    @Flag(help: "Also compute P6's finite-sample coefficients (SPEC 6): E[metric] ≈ coefficient/N, N = K·n_spl.") var finiteSample = false
     @Flag(help: "Print JSON instead of a summary.") var json = false
     @Option(help: "Also write the JSON to this file (atomically).") var output: String?
 
@@ -30,7 +31,23 @@ struct PredictCommand: ParsableCommand {
         options.includeClassifier = withClassifier
         let t0 = Date()
         options.progress = { printError(String(format: "predict [%.1f s]: ", Date().timeIntervalSince(t0)) + $0) }
-        let p = try predict(spec: spec, starts: starts, options: options)
+        if finiteSample { options.includeClassifier = true }
+        var p = try predict(spec: spec, starts: starts, options: options)
+        if finiteSample {
+            let fs = try finiteSampleCoefficients(spec: spec, prediction: p, starts: max(starts, 1), progress: options.progress)
+            if !withClassifier { p.classifier = nil }
+            let seconds = Date().timeIntervalSince(t0)
+            let both = PredictionWithFiniteSample(prediction: p, finiteSample: fs)
+            if let output { try AtomicFile.writeJSON(both, to: output) }
+            if json {
+                print(try JSONOutput.string(both), terminator: "")
+                return
+            }
+            print(summary(p, spec: spec))
+            print(finiteSampleSummary(fs, spec: spec, classes: p.classes).joined(separator: "\n"))
+            print(String(format: "(%.2f s)", seconds))
+            return
+        }
         let seconds = Date().timeIntervalSince(t0)
         if let output { try AtomicFile.writeJSON(p, to: output) }
         if json {
