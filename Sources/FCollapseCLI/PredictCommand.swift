@@ -10,9 +10,12 @@ struct PredictCommand: ParsableCommand {
         abstract: "What the large-sample limit predicts: norms, geometry and objective at the minimiser.",
         discussion: """
             Full latent space: the closed form of the regime (type I g, type II J, LayerNorm h or J_ε).
-            Given latent variables: the collapse-restricted problem R_c (uniform μ, or LayerNorm with ε = 0),
-            or the type-II family with a sampled β-expectation (non-uniform μ; LayerNorm with ε > 0, where
+            Given latent variables: the collapse-restricted problem R_c (uniform μ, or LayerNorm with ε = 0), \
+            or the type-II family with a sampled β-expectation (non-uniform μ; LayerNorm with ε > 0, where \
             the idealised R_c prediction is listed under "related").
+
+            --finite-sample adds SPEC 6's leading 1/N coefficients (predicted E[metric] ≈ coefficient / N, \
+            N = K·n_spl): exactly on small instances, through the decoupled blocks at a collapsed θ* otherwise.
             """
     )
 

@@ -1,6 +1,7 @@
 import ExperimentSpec
 import Foundation
 import GSLBridge
+import Geometry
 import TaskModel
 
 /// P6's finite-sample coefficients (SPEC 6): the leading 1/N terms of the expected metrics of the
@@ -203,7 +204,9 @@ struct SentenceContext {
     let d: Int, layerNorm: Bool
 
     init(risk: ExactRisk, x: [Double]) {
-        let (phi, q) = x.withUnsafeBufferPointer { risk.features($0.baseAddress!) }
+        let (phi, invStd) = x.withUnsafeBufferPointer { risk.features($0.baseAddress!) }
+        // q = sqrt(‖w_c‖² + dε) = √d·(1/sqrt(var + ε))⁻¹ (1 without LayerNorm, where it is not used).
+        let q = invStd.map { risk.layerNorm && $0 > 0 ? Double(risk.d).squareRoot() / $0 : 1 }
         self.phi = phi; self.q = q; d = risk.d; layerNorm = risk.layerNorm
         let K = risk.K, L = risk.L, nw = risk.nw, d = risk.d, off = nw * d
         var At = [Double](repeating: 0, count: L * nw * K)
@@ -220,17 +223,17 @@ struct SentenceContext {
         self.At = At
     }
 
-    /// Dψ(w)ᵀ·g (Dψ is symmetric): √d·((g − ḡ)/q − v_c (v_c·g)/q³) with LayerNorm, g without.
+    /// Dψ(w)ᵀ·g (Dψ is symmetric), by the toolkit's one LayerNorm backward (`Geometry.LayerNorm`); g without LayerNorm.
     func backward(word w: Int, _ g: [Double]) -> [Double] {
         if !layerNorm { return g }
-        let sd = Double(d).squareRoot(), qq = q[w]
-        var gm = 0.0, dot = 0.0
-        for e in 0..<d { gm += g[e]; dot += phi[w * d + e] * qq / sd * g[e] }
-        gm /= Double(d)
-        return (0..<d).map { e in
-            let vc = phi[w * d + e] * qq / sd
-            return sd * ((g[e] - gm) / qq - vc * dot / (qq * qq * qq))
+        var dx = [Double](repeating: 0, count: d)
+        let invStd = Double(d).squareRoot() / q[w]
+        phi.withUnsafeBufferPointer { y in
+            g.withUnsafeBufferPointer { gb in
+                dx.withUnsafeMutableBufferPointer { LayerNorm.backwardRow(y: y.baseAddress! + w * d, invStd: invStd, g: gb.baseAddress!, d: d, into: $0.baseAddress!) }
+            }
         }
+        return dx
     }
 
     /// Dψ(w) as a d x d matrix (row-major; the identity without LayerNorm).
@@ -257,7 +260,8 @@ public func exactRiskHessian(_ risk: ExactRisk, at x: [Double], step h: Double =
     // truncation error stays relative to the scale on which ψ varies. Measured on SPEC 4.4's instance with ε = 1e-5
     // (q ≈ 0.18) against the analytic decoupled blocks: the error falls like the step⁴, 1.7e-9 relative at h·q and
     // 3e-11 at h·q/4 (the asymmetry, 3e-12, underestimates this truncation error).
-    let q = x.withUnsafeBufferPointer { risk.features($0.baseAddress!).q }
+    // q = sqrt(‖w_c‖² + dε) = √d / (1/sqrt(var + ε)), from ψ's forward factor.
+    let q = x.withUnsafeBufferPointer { risk.features($0.baseAddress!).invStd }.map { $0 > 0 ? Double(risk.d).squareRoot() / $0 : 1 }
     let wCount = risk.nw * risk.d
     parallelFor(workers) { t in
         var xs = x
@@ -425,7 +429,10 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
         }
     }
     let features = (0..<nw).map { Array(ctx.phi[($0 * d)..<(($0 + 1) * d)]) }
-    let metrics = ConfigurationMetrics(features: features, concepts: nc)
+    // SPEC §5's within-concept ratio, by its one definition (Geometry); 0/0 at the trivial minimiser is handled below.
+    let ratioAtOptimum = try WithinConceptVariability.compute(
+        Matrix(rows: nw, cols: d, data: ctx.phi), layout: ConceptLayout(concepts: nc, wordsPerConcept: sc)).scatterRatio
+    let metrics = (withinConceptRatio: ratioAtOptimum.isNaN ? 0 : ratioAtOptimum, ())
     var total = 0.0
     var meanAll = [Double](repeating: 0, count: d)
     for f in features { for e in 0..<d { meanAll[e] += f[e] / Double(nw) } }

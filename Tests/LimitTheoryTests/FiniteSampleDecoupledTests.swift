@@ -1,6 +1,7 @@
 import ExperimentSpec
 import Foundation
 import GSLBridge
+import Geometry
 import LimitTheory
 import TaskModel
 import Testing

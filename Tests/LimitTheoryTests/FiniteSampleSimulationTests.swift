@@ -1,6 +1,7 @@
 import ExperimentSpec
 import Foundation
 import GSLBridge
+import Geometry
 import LimitTheory
 import TaskModel
 import Testing
@@ -77,7 +78,9 @@ func meanSE(_ v: [Double]) -> (mean: Double, se: Double) {
             options.initialStep = 1e-3
             let r = try MultiMinimizer.minimise({ x, g in objective.evaluate(x, gradient: g) }, from: theta, options: options)
             let feats = risk.features(r.x)
-            ratios.append(ConfigurationMetrics(features: feats, concepts: 3).withinConceptRatio)
+            ratios.append(try WithinConceptVariability.compute(
+                Matrix(rows: feats.count, cols: feats[0].count, data: feats.flatMap { $0 }),
+                layout: ConceptLayout(concepts: 3, wordsPerConcept: feats.count / 3)).scatterRatio)
             gaps.append(r.value - risk.empiricalRisk(theta, counts: counts).value)
             for b in 0..<sc { norms[b].append(feats[b].reduce(0) { $0 + $1 * $1 }.squareRoot()) }
             worstGradient = max(worstGradient, r.gradientNorm)
