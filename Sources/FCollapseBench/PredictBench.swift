@@ -9,9 +9,9 @@ struct PredictBench: ParsableCommand {
         commandName: "predict",
         abstract: "Median wall and CPU time of one `predict` at paper scale (presets fig3, fig4c by default).",
         discussion: """
-            For the sampled type-II family (fig4a, fig4b, fig4c) it also prints, per estimator, the largest Monte Carlo
-            standard error of a predicted feature norm relative to the norm (pooled estimator only), and the
-            jaggedness of the norm law at the rare ranks (β ≥ s_c/4): the largest |s_{β−1} − 2 s_β + s_{β+1}|/s_β and
+            For the sampled type-II family (fig4a, fig4b, fig4c) it also prints, per estimator, the largest Monte Carlo \
+            standard error of a predicted feature norm relative to the norm (pooled estimator only), and the \
+            jaggedness of the norm law at the rare ranks (β ≥ s_c/4): the largest |s_{β−1} − 2 s_β + s_{β+1}|/s_β and \
             the number of ranks whose norm exceeds that of a more frequent rank (the law is non-increasing, P3).
             """
     )
