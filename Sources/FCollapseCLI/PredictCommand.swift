@@ -10,9 +10,11 @@ struct PredictCommand: ParsableCommand {
         abstract: "What the large-sample limit predicts: norms, geometry and objective at the minimiser.",
         discussion: """
             Full latent space: the closed form of the regime (type I g, type II J, LayerNorm h or J_ε).
-            Given latent variables: the collapse-restricted problem R_c (uniform μ, or LayerNorm with ε = 0),
-            or the type-II family with a sampled β-expectation (non-uniform μ; LayerNorm with ε > 0, where
-            the idealised R_c prediction is listed under "related").
+            Given latent variables: the collapse-restricted problem R_c (uniform μ, or LayerNorm with ε = 0), \
+            or the type-II family with a sampled β-expectation (non-uniform μ; LayerNorm with ε > 0, where \
+            the idealised R_c prediction is listed under "related"). The sampled family uses the pooled estimator \
+            by default (every rank uses every sampled position) and reports a Monte Carlo standard error per rank \
+            (word_norms_se in the JSON).
             """
     )
 
