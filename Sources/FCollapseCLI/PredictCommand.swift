@@ -12,7 +12,9 @@ struct PredictCommand: ParsableCommand {
             Full latent space: the closed form of the regime (type I g, type II J, LayerNorm h or J_ε).
             Given latent variables: the collapse-restricted problem R_c (uniform μ, or LayerNorm with ε = 0), \
             or the type-II family with a sampled β-expectation (non-uniform μ; LayerNorm with ε > 0, where \
-            the idealised R_c prediction is listed under "related").
+            the idealised R_c prediction is listed under "related"). The sampled family uses the pooled estimator \
+            by default (every rank uses every sampled position) and reports a Monte Carlo standard error per rank \
+            (word_norms_se in the JSON).
 
             --finite-sample adds SPEC 6's leading 1/N coefficients (predicted E[metric] ≈ coefficient / N, \
             N = K·n_spl): exactly on small instances, through the decoupled blocks at a collapsed θ* otherwise.
@@ -21,7 +23,10 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var source: SpecSource
     @Option(help: "Starts for the non-convex restricted problem.") var starts = defaultPredictStarts
-    @Option(help: "β-samples per class for the sampled type-II family (default: about 8000 sentences in all).") var samples: Int?
+    @Option(help: "β-samples per class for the sampled type-II family (default: about 64,000 sentences in all for the pooled estimator, 8000 for the plain one).") var samples: Int?
+    @Option(help: "Estimator of the sampled type-II family: pooled (every rank uses every sample; per-rank standard errors) or plain (BFGS on the sample objective).")
+    var estimator: String = SampledEstimator.pooled.rawValue
+    @Option(help: "Independent replicates for the pooled estimator's per-rank standard errors.") var replicates = 10
     @Flag(help: "Include the classifier U (K x L·d) of the restricted minimiser in the JSON.") var withClassifier = false
     @Flag(help: "Also compute P6's finite-sample coefficients (SPEC 6): E[metric] ≈ coefficient/N, N = K·n_spl.") var finiteSample = false
     @Flag(help: "Print JSON instead of a summary.") var json = false
@@ -31,6 +36,11 @@ struct PredictCommand: ParsableCommand {
         let spec = try source.load()
         var options = PredictOptions()
         options.samplesPerClass = samples
+        guard let est = SampledEstimator(rawValue: estimator) else {
+            throw ValidationError("unknown estimator '\(estimator)' (pooled, plain)")
+        }
+        options.sampledEstimator = est
+        options.replicates = replicates
         options.includeClassifier = withClassifier
         let t0 = Date()
         options.progress = { printError(String(format: "predict [%.1f s]: ", Date().timeIntervalSince(t0)) + $0) }
@@ -76,6 +86,10 @@ func summary(_ p: Prediction, spec: Spec, indent: String = "") -> String {
     let wn = p.wordNorms
     if let f = wn.first, let l = wn.last {
         lines.append("\(indent)  feature norms  rank 0: \(format(f)), rank \(wn.count - 1): \(format(l)), RMS \(format(p.rmsWordNorm))")
+    }
+    if let se = p.wordNormsStandardError, let f = se.first, let l = se.last {
+        let rel = zip(se, wn).map { $1 > 0 ? $0 / $1 : 0 }.max() ?? 0
+        lines.append("\(indent)  norms' SE      rank 0: ± \(format(f)), rank \(se.count - 1): ± \(format(l)), largest relative \(String(format: "%.3g", 100 * rel))% (Monte Carlo, per rank)")
     }
     if let rho = p.rho, !rho.isEmpty, p.a == nil {
         lines.append("\(indent)  Σ‖w‖²          \(format(Double(spec.nc) * rho.reduce(0) { $0 + $1 * $1 }))")

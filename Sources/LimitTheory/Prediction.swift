@@ -56,6 +56,12 @@ public struct Prediction: Codable, Sendable, Equatable {
     /// family next to R_c), for comparison.
     public var related: [Prediction]
     public var notes: [String]
+    /// Monte Carlo standard error of each entry of `word_norms` (sampled method with the pooled estimator;
+    /// nil for exact methods and for enumerated expectations), from independent replicates.
+    public var wordNormsStandardError: [Double]? = nil
+    /// The same for `rho` and for `b`.
+    public var rhoStandardError: [Double]? = nil
+    public var bStandardError: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case regime, method, exact, objective, trivial, rho, p, a, b, concepts, classifier, starts, classes, related, notes
@@ -69,6 +75,9 @@ public struct Prediction: Codable, Sendable, Equatable {
         case conceptGram = "concept_gram"
         case duplicateClasses = "duplicate_classes"
         case samplesPerClass = "samples_per_class"
+        case wordNormsStandardError = "word_norms_se"
+        case rhoStandardError = "rho_se"
+        case bStandardError = "b_se"
     }
 
     /// RMS of the predicted feature norms over the ranks (unweighted).
@@ -77,7 +86,8 @@ public struct Prediction: Codable, Sendable, Equatable {
 
 /// Options of ``predict(spec:starts:options:)``.
 public struct PredictOptions: Sendable {
-    /// β-samples per class for the sampled method (default: about 8000 sentences in all, at least 8 per class).
+    /// β-samples per class for the sampled method (default: plain estimator about 8000 sentences in all, at least 8
+    /// per class; pooled estimator `defaultPooledSamplesPerClass`, and a plain start with the former).
     public var samplesPerClass: Int?
     /// Include U (K x L·d) of the restricted minimiser in the prediction.
     public var includeClassifier: Bool = false
@@ -85,8 +95,25 @@ public struct PredictOptions: Sendable {
     public var related: Bool = true
     /// Progress messages (for the CLI's stderr).
     public var progress: (@Sendable (String) -> Void)?
+    /// How the sampled type-II family estimates the β-expectation (not used when it is enumerated).
+    public var sampledEstimator: SampledEstimator = .pooled
+    /// Independent replicates for the per-rank standard errors of the pooled estimator (at least 2).
+    public var replicates: Int = 10
     public init() {}
 }
+
+/// Estimators of the sampled type-II family's minimiser (SampledFamily).
+public enum SampledEstimator: String, Sendable, CaseIterable {
+    /// BFGS on the plain sample objective: rank β's gradient sees only the sentences that contain β.
+    case plain
+    /// The pooled (rank-conditioned) estimating equations: every rank uses every sampled position; with
+    /// per-rank standard errors from independent replicates.
+    case pooled
+}
+
+/// Default sentences per class of the pooled estimator: about 64,000 sentences in all, at least 20 per class
+/// (2 per replicate). At paper scale (fig4a) that is 64 per class and a largest relative SE near 0.1%.
+public func defaultPooledSamplesPerClass(classes K: Int) -> Int { max(20, Int((64_000 / Double(K)).rounded(.up))) }
 
 /// Default number of starts for the non-convex problems.
 public let defaultPredictStarts = 3
@@ -174,27 +201,63 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
     }
 
     func sampled(map: ReducedObjectives.NormMap, b0: Double, rho0: Double) throws -> Prediction {
-        let m = options.samplesPerClass ?? max(8, Int((8000 / K).rounded(.up)))
+        let plainM = max(8, Int((8000 / K).rounded(.up)))
+        let pooled = options.sampledEstimator == .pooled
+        let m = options.samplesPerClass ?? (pooled ? defaultPooledSamplesPerClass(classes: z.count) : plainM)
         let fam = try SampledFamily(latents: z, mu: spec.mu, map: map, lambdaW: lw, lambdaU: lu, samplesPerClass: m, seed: seed)
         options.progress?(fam.isExact ? "type-II family, β-expectation enumerated (\(fam.samplesPerClass) tuples)"
-                                      : "type-II family, β-expectation sampled (\(m) sentences per class)")
-        let s = try fam.minimise(b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 8 * m,
+                                      : "type-II family, β-expectation sampled (\(m) sentences per class, \(pooled && !fam.isExact ? "pooled" : "plain") estimator)")
+        var pooledSolution: SampledFamily.PooledSolution?
+        var s: SampledFamily.Solution
+        if pooled && !fam.isExact {
+            // Start: BFGS on the plain sample objective with a small independent sample; then the pooled equations.
+            let start = try SampledFamily(latents: z, mu: spec.mu, map: map, lambdaW: lw, lambdaU: lu, samplesPerClass: plainM,
+                                          seed: RandomGenerator.derive(seed, stream: 98))
+            let s0 = try start.minimise(b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 2, seed: seed)
+            options.progress?("type-II family: start from the plain estimator (\(plainM) sentences per class, \(s0.iterations) BFGS iterations)")
+            let ps = try fam.solvePooled(b0: s0.b, rho0: s0.rho, replicates: options.replicates)
+            options.progress?("type-II family, pooled: \(ps.iterations) fixed-point iterations, \(ps.replicates) replicates in \(ps.replicateIterations)")
+            let fresh = try fam.resampled(samplesPerClass: 8 * plainM, seed: RandomGenerator.derive(seed, stream: 99))
+            let x = [ps.b] + ps.rho
+            let ce = fresh.crossEntropy(x)
+            s = SampledFamily.Solution(b: ps.b, rho: ps.rho, objective: fresh.value(x), crossEntropy: ce.value, standardError: ce.standardError,
+                                       iterations: ps.iterations, converged: ps.converged)
+            pooledSolution = ps
+        } else {
+            s = try fam.minimise(b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 8 * m,
                                  seed: RandomGenerator.derive(seed, stream: 99))
+        }
         options.progress?("type-II family: \(s.iterations) iterations, objective \(s.objective)")
         let fs = s.rho.map(map.s)
         let mean = fs.reduce(0, +) / Double(sc)
         let frame = simplexFrame(concepts: nc, dimension: map.layerNorm ? d : max(d, nc))
         let concepts = map.layerNorm ? layerNormFrame(nc: nc, d: d).map { $0.map { $0 * mean } } : frame.map { Array($0.prefix(d)).map { $0 * mean } }
         var n = notes
-        n.append(fam.isExact ? "type-II family (simplex directions, one b, norms per rank) with the exact β-expectation: an approximation of the limit for given latent variables (SPEC 4.2)"
-                             : "type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation (\(m) sentences per class to minimise, \(8 * m) fresh ones to estimate): an approximation (SPEC 4.2)")
+        if fam.isExact {
+            n.append("type-II family (simplex directions, one b, norms per rank) with the exact β-expectation: an approximation of the limit for given latent variables (SPEC 4.2)")
+        } else if pooledSolution != nil {
+            n.append("type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation: an approximation (SPEC 4.2). Pooled estimator: every rank's equation uses all \(m) sentences per class at every position (rank-conditioned), solved as a fixed point; objective and cross-entropy re-estimated on \(8 * plainM) fresh sentences per class")
+        } else {
+            n.append("type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation (\(m) sentences per class to minimise, \(8 * m) fresh ones to estimate): an approximation (SPEC 4.2)")
+        }
         if map.layerNorm { n.append("LayerNorm with ε > 0 for given latent variables: the family has feature norms s(r_β); the idealised R_c prediction (ε = 0) is in related") }
-        return Prediction(regime: regime.rawValue, method: "sampled", exact: false, layerNormEps: map.layerNorm ? map.eps : nil,
+        if let ps = pooledSolution {
+            if let se = ps.featureNormStandardError {
+                let rel = zip(se, fs).map { $1 > 0 ? $0 / $1 : 0 }.max() ?? 0
+                n.append(String(format: "word_norms_se: Monte Carlo standard error per rank from %d independent replicates (the sentences of each class dealt into %d groups, the equations solved on each, SE = sd/√%d); largest relative SE %.3g%%", ps.replicates, ps.replicates, ps.replicates, 100 * rel))
+            }
+            if !ps.converged { n.append(String(format: "the pooled fixed point stopped before its tolerance (last relative change %.3g)", ps.change)) }
+        }
+        var pred = Prediction(regime: regime.rawValue, method: "sampled", exact: false, layerNormEps: map.layerNorm ? map.eps : nil,
                           objective: s.objective, crossEntropy: s.crossEntropy, crossEntropyStandardError: fam.isExact ? nil : s.standardError,
                           trivial: s.b == 0, thresholdStatistic: nil, thresholdLimit: nil, wordNorms: fs, rho: s.rho,
                           classifierNorm: abs(s.b), p: nil, a: nil, b: s.b, conceptGram: simplexGram(nc: nc, scale: mean),
                           concepts: concepts, classifier: nil, starts: [s.objective], classes: K, duplicateClasses: dup,
                           samplesPerClass: fam.samplesPerClass, related: [], notes: n)
+        pred.wordNormsStandardError = pooledSolution?.featureNormStandardError
+        pred.rhoStandardError = pooledSolution?.rhoStandardError
+        pred.bStandardError = pooledSolution?.bStandardError
+        return pred
     }
 
     switch regime {

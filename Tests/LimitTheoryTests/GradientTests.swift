@@ -57,6 +57,43 @@ let gradientTolerance = 1e-7
         }
     }
 
+    @Test func pooledGradientIsTheExactGradientUnderEnumeration() throws {
+        // With the enumerated β-expectation, conditioning a position on each rank is exact, so the pooled
+        // estimating function must equal the analytic gradient of Q and its central differences.
+        // L = 4 (one partial chunk), L = 7 (two chunks), L = 15 with s_c = 2 (the unrolled three-chunk path).
+        for (L, mu) in [(4, [0.5, 0.3, 0.2]), (7, [0.6, 0.25, 0.15]), (15, [0.7, 0.3])] {
+            let z = LatentVariables.random(concepts: 3, length: L, count: 12, seed: 31)
+            for map in [ReducedObjectives.NormMap.identity, .layerNorm(d: 5, eps: 1e-2)] {
+                let fam = try SampledFamily(latents: z, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.01,
+                                            samplesPerClass: 4, seed: 2, exactLimit: 40_000)
+                #expect(fam.isExact)
+                let x = [0.6] + mu.indices.map { 1.2 - 0.3 * Double($0) }
+                let pooled = fam.pooledGradient(x), analytic = fam.gradient(x)
+                // The same sums in another order: rounding only (objectives O(1), K·tuples·L terms).
+                let diff = zip(pooled, analytic).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                #expect(diff < 1e-10, "L \(L), layerNorm \(map.layerNorm): pooled vs analytic \(diff)")
+                let err = worstGradientError(fam.value, pooled, at: x)
+                #expect(err < gradientTolerance, "L \(L), layerNorm \(map.layerNorm): pooled vs central differences \(err)")
+            }
+        }
+    }
+
+    @Test func pooledGradientBComponentIsTheSampleObjectivesDerivative() throws {
+        // Sampled: the b-equation of the pooled estimator is the plain sample objective's ∂/∂b (every sample
+        // informs b), so it must match central differences of that objective in b.
+        let z = LatentVariables.random(concepts: 3, length: 15, count: 40, seed: 8)
+        for map in [ReducedObjectives.NormMap.identity, .layerNorm(d: 5, eps: 1e-2)] {
+            let fam = try SampledFamily(latents: z, mu: [0.5, 0.25, 0.15, 0.1], map: map, lambdaW: 0.01, lambdaU: 0.01,
+                                        samplesPerClass: 6, seed: 2)
+            let x = [0.4, 1.1, 0.9, 0.6, 0.35]
+            let g = fam.pooledGradient(x)
+            var p = x, m = x
+            p[0] += 1e-5; m[0] -= 1e-5
+            let fd = (fam.value(p) - fam.value(m)) / 2e-5
+            #expect(abs(fd - g[0]) / max(1, abs(g[0])) < gradientTolerance, "layerNorm \(map.layerNorm): \(fd) vs \(g[0])")
+        }
+    }
+
     @Test func sampledFamilyEnumerationMatchesExactRiskAtFamilyPoint() throws {
         // The family objective with exact β-enumeration equals the exact R evaluated at the family's
         // configuration (simplex directions, norms ρ_β, blocks b·f_{z_kℓ}).
