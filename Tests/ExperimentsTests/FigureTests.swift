@@ -70,7 +70,7 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         let (ok2, c2) = SVGChecker.parse(conv)
         #expect(ok2)
         #expect(c2.counts["polyline"] == 3)  // one per regime
-        #expect(c2.text.contains("type-II (slope -0.5)"))
+        #expect(c2.text.contains("zipf (slope -0.5)"))
         #expect(c2.counts["path", default: 0] == 3 * 7)  // error bars: three seeds per row
     }
 
