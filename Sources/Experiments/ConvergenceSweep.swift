@@ -160,6 +160,30 @@ public final class ConvergenceSweep {
         return p
     }
 
+    /// SPEC 6's finite-sample coefficients for (regime, seed), computed once from the cached prediction and
+    /// cached beside it (`predictions/<regime>-seed<s>-finite-sample.json`).
+    public func finiteSample(regime: Regime, seed: UInt64) throws -> FiniteSampleCoefficients {
+        let path = "\(folder)/predictions/\(regime.settingName)-seed\(seed)-finite-sample.json"
+        if let data = FileManager.default.contents(atPath: path) {
+            return try JSONDecoder().decode(FiniteSampleCoefficients.self, from: data)
+        }
+        let p = try prediction(regime: regime, seed: seed)
+        progress?("finite-sample coefficients (P6) for \(regime.settingName), seed \(seed)")
+        let c = try finiteSampleCoefficients(spec: plan.predictionSpec(regime: regime, seed: seed), prediction: p, starts: plan.starts)
+        try AtomicFile.writeJSON(c, to: path)
+        return c
+    }
+
+    /// The predicted means of a cell's metrics (SPEC 6: coefficient / N, N = K·n_spl), where P6 gives them.
+    public func predictedMetrics(_ key: ConvergenceCell.Key) throws -> [Metric: Double] {
+        let c = try finiteSample(regime: key.regime, seed: key.seed)
+        let n = Double(plan.spec(for: key).K * key.nspl)
+        var out: [Metric: Double] = [:]
+        out[.nc1Ratio] = c.withinConceptRatioCoefficient.map { $0 / n }
+        out[.objectiveGap] = c.objectiveGapCoefficient.map { $0 / n }
+        return out
+    }
+
     /// Trains and compares one cell (does not look at the cache or the locks).
     public func runCell(_ key: ConvergenceCell.Key) throws -> ConvergenceCell {
         let spec = plan.spec(for: key)
@@ -219,7 +243,8 @@ public final class ConvergenceSweep {
         // Keep the network too, so pictures can be drawn later without retraining.
         try networkFolder(key).writeNetwork(params, spec: spec)
         if plan.optimizer == .sgd { try? FileManager.default.removeItem(atPath: inFlightFolder(key).path) }
-        return ConvergenceCell(regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info)
+        return ConvergenceCell(regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info,
+                               predicted: try predictedMetrics(key))
     }
 
     /// What one call of ``run(shard:of:)`` did.

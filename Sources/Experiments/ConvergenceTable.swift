@@ -29,9 +29,14 @@ public struct ConvergenceCell: Codable, Sendable, Equatable {
     public var metrics: [Metric: Double]
     /// Free provenance (spec name, host, elapsed time...), not aggregated.
     public var info: [String: String]
+    /// SPEC 6's predicted mean of a metric for this cell (coefficient / N, N = K·n_spl), where P6 gives one
+    /// (within-concept ratio and objective gap at a collapsed limit minimiser).
+    public var predicted: [Metric: Double]
 
-    public init(regime: Regime, nspl: Int, seed: UInt64, metrics: [Metric: Double], info: [String: String] = [:]) {
+    public init(regime: Regime, nspl: Int, seed: UInt64, metrics: [Metric: Double], info: [String: String] = [:],
+                predicted: [Metric: Double] = [:]) {
         self.regime = regime; self.nspl = nspl; self.seed = seed; self.metrics = metrics; self.info = info
+        self.predicted = predicted
     }
 
     /// A cell holding the scalar metrics of a trained network (``CollapseMetrics/scalars``).
@@ -49,7 +54,7 @@ public struct ConvergenceCell: Codable, Sendable, Equatable {
         guard nspl >= 1 else { throw ExperimentError(field: "cell.nspl", rule: "must be at least 1 (got \(nspl)) in \(key)") }
     }
 
-    enum CodingKeys: String, CodingKey { case regime, nspl, seed, metrics, info }
+    enum CodingKeys: String, CodingKey { case regime, nspl, seed, metrics, info, predicted }
 
     /// Reads cells written before the regime had one type: `regime` may be a setting name (`uniform`, `zipf`, `zipf-ln`).
     public init(from decoder: any Decoder) throws {
@@ -59,6 +64,7 @@ public struct ConvergenceCell: Codable, Sendable, Equatable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         metrics = try c.decode([Metric: Double].self, forKey: .metrics)
         info = try c.decodeIfPresent([String: String].self, forKey: .info) ?? [:]
+        predicted = try c.decodeIfPresent([Metric: Double].self, forKey: .predicted) ?? [:]
     }
 
     /// Writes the cell atomically as `folder/fileName`; returns the path.
@@ -110,6 +116,8 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
         public let mean: Double
         /// Sample standard deviation (n − 1 in the denominator; 0 for a single seed).
         public let sd: Double
+        /// Standard error of the mean, sd/√count (0 for a single seed: no interval).
+        public let se: Double
         public let min: Double
         public let max: Double
     }
@@ -120,6 +128,8 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
         /// Seeds of the cells in this row, increasing.
         public let seeds: [UInt64]
         public let metrics: [Metric: Summary]
+        /// SPEC 6's predicted mean, averaged over the row's cells (each seed has its own latent variables).
+        public let predicted: [Metric: Double]
     }
 
     /// Least-squares fit of log|mean metric| against log n_spl over the rows of a regime: the metric
@@ -198,7 +208,12 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
                     let v = group.compactMap { $0.metrics[name] }.filter(\.isFinite)
                     if let s = summarise(v) { summaries[name] = s }
                 }
-                regimeRows.append(Row(regime: regime, nspl: n, seeds: group.map(\.seed), metrics: summaries))
+                var predicted: [Metric: Double] = [:]
+                for name in Set(group.flatMap { $0.predicted.keys }) {
+                    let v = group.compactMap { $0.predicted[name] }.filter(\.isFinite)
+                    if v.count == group.count { predicted[name] = v.reduce(0, +) / Double(v.count) }
+                }
+                regimeRows.append(Row(regime: regime, nspl: n, seeds: group.map(\.seed), metrics: summaries, predicted: predicted))
             }
             rows += regimeRows
             for name in names {
@@ -215,11 +230,14 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
         return ConvergenceTable(metrics: names, regimeNames: regimes.map(SettingNamed.init(wrappedValue:)), rows: rows, rates: rates, cells: cells, duplicates: dups)
     }
 
+    /// The metrics that have a prediction in some row.
+    public var predictedMetrics: Set<Metric> { Set(rows.flatMap { $0.predicted.keys }) }
+
     static func summarise(_ v: [Double]) -> Summary? {
         guard !v.isEmpty else { return nil }
         let mean = v.reduce(0, +) / Double(v.count)
         let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)).squareRoot() : 0
-        return Summary(count: v.count, mean: mean, sd: sd, min: v.min()!, max: v.max()!)
+        return Summary(count: v.count, mean: mean, sd: sd, se: sd / Double(v.count).squareRoot(), min: v.min()!, max: v.max()!)
     }
 
     /// The fitted rate of a metric in a regime, if any.
@@ -249,12 +267,21 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
     /// (empty when the metric is missing in that row).
     public var csv: String {
         var header = ["regime", "nspl", "seeds"]
-        for m in metrics { header += ["\(m.rawValue)_mean", "\(m.rawValue)_sd", "\(m.rawValue)_n"] }
+        let withPrediction = predictedMetrics
+        for m in metrics {
+            header += ["\(m.rawValue)_mean", "\(m.rawValue)_sd", "\(m.rawValue)_se", "\(m.rawValue)_n"]
+            if withPrediction.contains(m) { header.append("\(m.rawValue)_predicted") }
+        }
         var lines = [header.map(Self.csvField).joined(separator: ",")]
         for r in rows {
             var f = [Self.csvField(r.regime.settingName), String(r.nspl), String(r.seeds.count)]
             for m in metrics {
-                if let s = r.metrics[m] { f += [Self.number(s.mean), Self.number(s.sd), String(s.count)] } else { f += ["", "", ""] }
+                if let s = r.metrics[m] {
+                    f += [Self.number(s.mean), Self.number(s.sd), Self.number(s.se), String(s.count)]
+                } else {
+                    f += ["", "", "", ""]
+                }
+                if withPrediction.contains(m) { f.append(r.predicted[m].map(Self.number) ?? "") }
             }
             lines.append(f.joined(separator: ","))
         }
@@ -265,8 +292,9 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
     /// ("slope ± standard error" of log metric against log n_spl).
     public var markdown: String {
         var out = "# Convergence table\n\n"
-        out += "Mean ± sample standard deviation over seeds; the last row of each table is the least-squares slope of "
-        out += "log|mean| against log n_spl (± its standard error), i.e. the metric behaves like n_spl^slope.\n"
+        out += "Mean ± standard error of the mean over seeds (one seed: the value alone); where SPEC 6 predicts a metric's mean "
+        out += "(coefficient / N, N = K·n_spl), the prediction follows in brackets. The last row of each table is the least-squares "
+        out += "slope of log|mean| against log n_spl (± its standard error), i.e. the metric behaves like n_spl^slope.\n"
         for regime in regimes {
             let mine = rows.filter { $0.regime == regime }
             let cols = metrics.filter { m in mine.contains { $0.metrics[m] != nil } }
@@ -276,7 +304,8 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
             for r in mine {
                 let cells = cols.map { m -> String in
                     guard let s = r.metrics[m] else { return "" }
-                    return s.count > 1 ? "\(Self.short(s.mean)) ± \(Self.short(s.sd))" : Self.short(s.mean)
+                    let value = s.count > 1 ? "\(Self.short(s.mean)) ± \(Self.short(s.se))" : Self.short(s.mean)
+                    return value + (r.predicted[m].map { " [\(Self.short($0))]" } ?? "")
                 }
                 out += "| \(r.nspl) | \(r.seeds.count) | " + cells.joined(separator: " | ") + " |\n"
             }

@@ -9,18 +9,31 @@ import Comparison
 
 /// The figures of the experiments: convergence curves of a table, and the pictures of one network.
 public enum Figures {
-    /// Convergence of one metric of a table: one series per regime, the mean over seeds with ±sd error
-    /// bars (rows where the mean is not positive cannot be drawn on a log axis and are left out).
+    /// Convergence of one metric of a table on log-log axes: one series per regime, the mean over seeds
+    /// with ±2 standard errors as error bars (rows whose mean is not positive cannot be drawn on a log axis
+    /// and are left out; a negative metric such as the objective gap is drawn as −metric), and, where SPEC 6
+    /// predicts the mean, the predicted line c/N.
     public static func convergence(table: ConvergenceTable, metric: Metric, title: String? = nil) -> SVGPlot {
-        let series = table.regimes.map { regime -> (name: String, points: [PlotPoint]) in
-            let points = table.rows.filter { $0.regime == regime }.compactMap { r -> PlotPoint? in
-                guard let s = r.metrics[metric], s.mean > 0 else { return nil }
-                return PlotPoint(x: Double(r.nspl), y: s.mean, yError: s.count > 1 ? s.sd : nil)
+        let rows = table.rows.filter { $0.metrics[metric] != nil }
+        let negative = !rows.isEmpty && rows.allSatisfy { $0.metrics[metric]!.mean < 0 }
+        let sign = negative ? -1.0 : 1.0
+        var series: [(name: String, points: [PlotPoint])] = []
+        for regime in table.regimes {
+            let mine = table.rows.filter { $0.regime == regime }
+            let points = mine.compactMap { r -> PlotPoint? in
+                guard let s = r.metrics[metric], sign * s.mean > 0 else { return nil }
+                return PlotPoint(x: Double(r.nspl), y: sign * s.mean, yError: s.count > 1 ? 2 * s.se : nil)
             }
             let name = regime.settingName + (table.rate(regime: regime, metric: metric).map { " (slope " + SVGPlot.short($0.slope) + ")" } ?? "")
-            return (name: name, points: points)
+            series.append((name: name, points: points))
+            let predicted = mine.compactMap { r -> PlotPoint? in
+                guard let p = r.predicted[metric], sign * p > 0 else { return nil }
+                return PlotPoint(x: Double(r.nspl), y: sign * p)
+            }
+            if predicted.count >= 2 { series.append((name: regime.settingName + ", predicted (P6)", points: predicted)) }
         }
-        return CollapsePlots.convergence(series: series, metric: metric.rawValue, title: title)
+        let label = negative ? "−" + metric.rawValue : metric.rawValue
+        return CollapsePlots.convergence(series: series, metric: label, title: title ?? "Convergence of \(label) (mean ± 2 SE)")
     }
 
     /// Writes the figures of one network (PCA of words and classifier blocks, norm law) into a folder.

@@ -65,6 +65,7 @@ import Testing
         let base = 2 * pow(20.0, -0.5)
         // Values base·0.99, base, base·1.01: mean base, sample sd 0.01·base.
         #expect(abs(s.mean - base) < 1e-14 && abs(s.sd - 0.01 * base) < 1e-14 && s.count == 3)
+        #expect(abs(s.se - 0.01 * base / 3.0.squareRoot()) < 1e-14)
     }
 
     @Test func shardsMergeIntoTheSameTable() throws {
@@ -95,7 +96,7 @@ import Testing
         // Writing the three files.
         try direct.write(into: root.path)
         let csv = try String(contentsOfFile: root.appendingPathComponent("convergence.csv").path, encoding: .utf8)
-        #expect(csv.hasPrefix("regime,nspl,seeds,dir_residual_mean,dir_residual_sd,dir_residual_n"))
+        #expect(csv.hasPrefix("regime,nspl,seeds,dir_residual_mean,dir_residual_sd,dir_residual_se,dir_residual_n"))
         #expect(csv.split(separator: "\n").count == 1 + direct.rows.count)
         let md = try String(contentsOfFile: root.appendingPathComponent("convergence.md").path, encoding: .utf8)
         #expect(md.contains("## zipf") && md.contains("| rate |"))
