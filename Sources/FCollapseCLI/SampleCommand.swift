@@ -1,19 +1,26 @@
 import ArgumentParser
 import ArrayIO
 import ExperimentSpec
+import Experiments
 import Foundation
 import TaskModel
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
-        abstract: "Show latent variables and sentences drawn from them, as the reference notebook does."
+        abstract: "Show latent variables and sentences drawn from them, as the reference notebook does.",
+        discussion: """
+            With --out DIR, writes the whole data of the spec as NumPy arrays, exactly the sentences `train` draws: \
+            train_words.npy (N x L int32 vocabulary indices α·s_c + β, N = K·n_spl, class by class), train_labels.npy \
+            (N int32), test_words.npy and test_labels.npy (n_test per class), latent.npy (K x L int32 concepts) and spec.json.
+            """
     )
 
     @OptionGroup var source: SpecSource
     @Option(help: "Number of classes to show.") var classes = 3
     @Option(help: "Sentences to show per class.") var sentences = 4
     @Flag(help: "Print JSON instead of text.") var json = false
+    @Option(help: "Write the training set, test set and latent variables as .npy arrays into this folder.") var out: String?
 
     struct Output: Encodable {
         struct ClassSample: Encodable {
@@ -33,6 +40,12 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         let spec = try source.load()
         try spec.checkMemory(for: .sample)
+        if let out {
+            try spec.checkMemory(for: .train)
+            try TaskData.write(spec: spec, to: out)
+            printError("wrote \(TaskData.files.joined(separator: ", ")) into \(out) (N = K·n_spl = \(spec.K * spec.nspl) training sentences)")
+            return
+        }
         let task = spec.task()
         let shown = min(classes, spec.K)
         // Sentences are drawn from the training stream, so these are the first training sentences.

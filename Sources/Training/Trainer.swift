@@ -30,11 +30,18 @@ public final class Trainer {
     public let network: Network
 
     /// A fresh run (reference initialisation) or, with `state`, a run resumed from a checkpoint.
-    public init(spec: Spec, resuming state: TrainingState? = nil) {
-        self.spec = spec
+    public convenience init(spec: Spec, resuming state: TrainingState? = nil) {
         let task = spec.task()
-        trainingSet = task.sample(perClass: spec.nspl, seed: spec.seed(for: .train))
-        testSet = task.sample(perClass: spec.nTest, seed: spec.seed(for: .test))
+        self.init(spec: spec, trainingSet: task.sample(perClass: spec.nspl, seed: spec.seed(for: .train)),
+                  testSet: task.sample(perClass: spec.nTest, seed: spec.seed(for: .test)), resuming: state)
+    }
+
+    /// A run on given training and test sets (e.g. read back from `fcollapse sample --out`); the
+    /// initialisation and the shuffles still come from the spec's streams.
+    public init(spec: Spec, trainingSet: SentenceSet, testSet: SentenceSet, resuming state: TrainingState? = nil) {
+        self.spec = spec
+        self.trainingSet = trainingSet
+        self.testSet = testSet
         network = Network(spec: spec)
         if let s = state {
             parameters = s.parameters; epoch = s.epoch; history = s.history; seconds = s.seconds

@@ -123,3 +123,29 @@ struct RunFolderTests {
         #expect(throws: ExperimentError.self) { try folder.loadNetwork() }
     }
 }
+
+/// `fcollapse sample --out`: the arrays are exactly the data `train` draws.
+@Suite("Task data as arrays")
+struct TaskDataTests {
+    @Test("training from the exported arrays gives the same weights as training from the spec")
+    func exportedDataReproducesTraining() throws {
+        var spec = Spec.preset("quick")!
+        spec.numEpochs = 3
+        let dir = RunFolderTests.tempDir("data")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TaskData.write(spec: spec, to: dir)
+        let (train, test) = try TaskData.read(from: dir, spec: spec)
+        let own = Trainer(spec: spec)
+        #expect(train == own.trainingSet && test == own.testSet)
+        let latent = try NPY.read(dir + "/latent.npy")
+        #expect(latent.shape == [spec.K, spec.L])
+        let fromArrays = Trainer(spec: spec, trainingSet: train, testSet: test)
+        try own.train()
+        try fromArrays.train()
+        // The same computation on the same data: bitwise equal weights are the property under test.
+        #expect(fromArrays.parameters == own.parameters)
+        // A label out of range is refused by name.
+        try NPY.write(NPY.Array(shape: [train.count], values: .int32(train.labels.map { $0 + Int32(spec.K) })), to: dir + "/train_labels.npy")
+        #expect(throws: ExperimentError.self) { try TaskData.read(from: dir, spec: spec) }
+    }
+}
