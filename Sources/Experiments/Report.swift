@@ -46,10 +46,13 @@ struct VerifyCheck: Sendable {
         case directionsCollapsed
         /// Feature norms strictly decreasing with the rank (ρ_β increases with μ_β; μ is decreasing).
         case normsFollowFrequency
+        /// |min R − minimum of the simplex (type-I histogram) family| ≤ tolerance.
+        case simplexFamilyMatches
     }
 
     var id: String
     var statement: String
+    var kind: Check.Kind = .statement
     var spec: Spec
     var criteria: [Criterion]
     var tolerance: Double
@@ -77,6 +80,11 @@ struct VerifyCheck: Sendable {
                 ok = ok && v.directionResidual <= tolerance
                 parts.append(String(format: "direction residual %.1e", v.directionResidual))
                 rules.append("direction residual ≤ \(t)")
+            case .simplexFamilyMatches:
+                let family = v.prediction.related.first { $0.method == "histogram" }?.objective ?? .nan
+                ok = ok && abs(v.bestObjective - family) <= tolerance
+                parts.append(String(format: "min R = %.8f, simplex family %.8f", v.bestObjective, family))
+                rules.append("|min R − simplex-family minimum| ≤ \(t)")
             case .normsFollowFrequency:
                 let falling = zip(v.wordNorms, v.wordNorms.dropFirst()).allSatisfy { $0 > $1 }
                 ok = ok && falling
@@ -141,9 +149,29 @@ public struct Report {
                     criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
     ]
 
+    /// Negative controls: the same criteria on instances outside the statements' hypotheses, where they
+    /// must say "does not hold" (a verdict that cannot come out "no" is not a verdict).
+    static let verifyControls: [VerifyCheck] = [
+        VerifyCheck(id: "control-p1-zipf", statement: "P1's collapse criterion on non-uniform μ = (0.6, 0.3, 0.1) (outside P1: the W-minimiser need not be collapsed)",
+                    kind: .control,
+                    spec: small(skewed, latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02, skewed μ"),
+                    criteria: [.collapsed], tolerance: 1e-6),
+        VerifyCheck(id: "control-type-i-family-random-z", statement: "P2's type-I family on random Z (outside P2: for given latent variables R_c is lower)",
+                    kind: .control,
+                    spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
+                    criteria: [.simplexFamilyMatches], tolerance: 1e-6),
+        VerifyCheck(id: "control-p4prime-unseen-concept", statement: "P4' on latent variables in which concept 2 never occurs (outside P4': its words are unconstrained at ε = 0)",
+                    kind: .control,
+                    spec: small(skewed, layerNorm: true, eps: 0, latent: .explicit([[0, 1, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]),
+                                L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 explicit without concept 2, LN ε=0"),
+                    criteria: [.collapsed], tolerance: 1e-6),
+    ]
+
     /// What the report computed, for the renderer.
     public struct Outcome: Sendable {
         public var checks: [Check] = []
+        /// Every statement holds and every negative control says "does not hold".
+        public var passed: Bool { checks.allSatisfy { $0.kind == .statement ? $0.holds : !$0.holds } }
         public var predictions: [(regime: Regime, prediction: Prediction)] = []
         public var table: ConvergenceTable?
         public var figures: [(regime: Regime, files: [String])] = []
@@ -158,19 +186,8 @@ public struct Report {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var out = Outcome()
 
-        // 1. Statements P1–P4 on small instances (the exact limit risk minimised over all (W, U)).
-        progress("report: verify on small instances of each regime")
-        for c in Self.verifyChecks {
-            progress("  \(c.statement)")
-            let v = try verify(spec: c.spec, starts: 5)
-            let record = "verify/\(c.id).json"
-            try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
-            let e = c.evaluate(v)
-            out.checks.append(Check(id: c.id, statement: c.statement, instance: c.spec.name ?? "", predicted: e.predicted,
-                                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
-                                    holds: e.holds, record: record))
-        }
-        out.checks.append(try thresholdCheck())
+        // 1. Statements P1–P4 and the threshold on small instances, and their negative controls.
+        out.checks = try theoremChecks()
 
         // 2. Predictions for the sweep's task in each regime.
         let base = plan.sweepBase
@@ -214,6 +231,39 @@ public struct Report {
         return out
     }
 
+    /// The statements checked on small instances (P1–P4 and the threshold, by minimising the exact limit risk
+    /// over all of (W, U)) and their negative controls, each with its record in `verify/`. Minutes at most:
+    /// the part of the report that needs no training.
+    public func theoremChecks() throws -> [Check] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var checks: [Check] = []
+        progress("report: verify on small instances of each regime")
+        for c in Self.verifyChecks {
+            progress("  \(c.statement)")
+            let v = try verify(spec: c.spec, starts: 5)
+            let record = "verify/\(c.id).json"
+            try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
+            let e = c.evaluate(v)
+            checks.append(Check(id: c.id, statement: c.statement, instance: c.spec.name ?? "", predicted: e.predicted,
+                                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
+                                    holds: e.holds, record: record))
+        }
+        checks.append(try thresholdCheck())
+        for c in Self.verifyControls {
+            progress("  control: \(c.statement)")
+            let v = try verify(spec: c.spec, starts: 5)
+            let record = "verify/\(c.id).json"
+            try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
+            let e = c.evaluate(v)
+            checks.append(Check(id: c.id, statement: c.statement, kind: .control, instance: c.spec.name ?? "", predicted: e.predicted,
+                                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
+                                    holds: e.holds, record: record))
+        }
+        checks.append(try thresholdControl())
+
+        return checks
+    }
+
     /// P2's threshold: the trivial minimiser iff sqrt(λ_W λ_U n_w K L) ≥ L, read 2% on each side.
     func thresholdCheck() throws -> Check {
         progress("report: the trivial/learned threshold")
@@ -234,6 +284,23 @@ public struct Report {
                              vb.bestObjective, String(pb.trivial), va.bestObjective, String(pa.trivial), log(Double(base.K))),
             tolerance: "prediction learned at 0.98λ* and trivial at 1.02λ*, and |min R − predicted| ≤ 1e-6 on both sides",
             toleranceSource: VerifyCheck.toleranceSource, holds: holds)
+    }
+
+    /// The threshold read on the wrong side: the criterion "learned at 1.02λ*, trivial at 0.98λ*" must fail.
+    func thresholdControl() throws -> Check {
+        let base = Self.small(name: "threshold")
+        let critical = Double(base.L) / Double(base.nw * base.K * base.L).squareRoot()
+        var below = base, above = base
+        below.weightDecayW = critical * 0.98; below.weightDecayU = critical * 0.98
+        above.weightDecayW = critical * 1.02; above.weightDecayU = critical * 1.02
+        let pb = try predict(spec: below), pa = try predict(spec: above)
+        return Check(
+            id: "control-threshold-wrong-side", statement: "P2's threshold read on the wrong side (trivial below λ*, learned above)", kind: .control,
+            instance: "SPEC 4.4 small instance, λ = λ* ± 2%",
+            predicted: String(format: "λ* = %.6f", critical),
+            measured: "0.98λ*: trivial = \(pb.trivial); 1.02λ*: trivial = \(pa.trivial)",
+            tolerance: "prediction trivial at 0.98λ* and learned at 1.02λ*", toleranceSource: "exact: a yes/no reading of the prediction",
+            holds: pb.trivial && !pa.trivial)
     }
 
     /// P5 from the sweep's table.
@@ -300,15 +367,26 @@ public struct ReportRenderer {
         md += "`proofs/` folder (`proofs/P1-within-concept-collapse.md` to `proofs/P5-finite-samples.md`).\n\n"
 
         md += "## Summary\n\n| statement | holds | measured |\n|---|---|---|\n"
-        for c in outcome.checks { md += "| \(c.statement) | \(c.holds ? "yes" : "**no**") | \(c.measured) |\n" }
+        for c in outcome.checks where c.kind == .statement { md += "| \(c.statement) | \(c.holds ? "yes" : "**no**") | \(c.measured) |\n" }
+        let controls = outcome.checks.filter { $0.kind == .control }
+        let failing = controls.filter { !$0.holds }.count
+        md += "\nNegative controls: \(failing) of \(controls.count) say \"does not hold\", as they must.\n"
 
         md += "\n## Statements P1–P4: the exact limit risk minimised over all of (W, U)\n\n"
         md += "Each instance is small enough to enumerate every word tuple of every class. `verify` minimises the exact "
         md += "limit risk R from 5 random starts with BFGS and sets the best minimiser against `predict`. "
         md += "Tolerance source: \(VerifyCheck.toleranceSource).\n\n"
         md += "| statement | instance | predicted | measured | criterion | holds |\n|---|---|---|---|---|---|\n"
-        for c in outcome.checks where c.id.hasPrefix("p1") || c.id.hasPrefix("p2") || c.id.hasPrefix("p3") || c.id.hasPrefix("p4") {
+        for c in outcome.checks where c.kind == .statement && ["p1", "p2", "p3", "p4"].contains(where: { c.id.hasPrefix($0) }) {
             md += row(c)
+        }
+        md += "\n## Negative controls: the same criteria outside the statements' hypotheses\n\n"
+        md += "Each control applies a statement's criterion, with the same tolerance, to an instance the statement does not cover; "
+        md += "the criterion must come out \"does not hold\" there, or it could not have said no anywhere.\n\n"
+        md += "| control | instance | predicted | measured | criterion | criterion holds | as expected |\n|---|---|---|---|---|---|---|\n"
+        for c in outcome.checks where c.kind == .control {
+            let record = c.record.map { " ([record](\($0)))" } ?? ""
+            md += "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "no")\(record) | \(c.holds ? "**no**" : "yes") |\n"
         }
 
         md += "\n## Predictions for the sweep's task (\(base.name ?? "")): n_c = \(base.nc), s_c = \(base.sc), L = \(base.L), K = \(base.K), d = \(base.d)\n\n"

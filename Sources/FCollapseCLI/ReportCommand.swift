@@ -8,7 +8,8 @@ struct ReportCommand: ParsableCommand {
         abstract: "The toolkit's main job: predictions, theorem checks (verify), a convergence sweep, plots and a report.",
         discussion: """
             Writes DIR/README.md, a report that states for each statement P1 to P5 what was predicted, what was \
-            measured and whether it holds, with the tables, JSON and SVG figures beside it. The quick preset takes a \
+            measured, the tolerance and its source, and whether it holds, and for each negative control (the same criterion \
+            outside the statement's hypotheses) that it does not hold, with the tables, JSON and SVG figures beside it. The quick preset takes a \
             few minutes on 2 cores; the paper preset trains at the paper's scale (hours). Rerunning resumes the sweep.
             """
     )
@@ -23,10 +24,18 @@ struct ReportCommand: ParsableCommand {
         var report = Report(plan: plan, folder: out)
         let t0 = Date()
         report.progress = { printError(String(format: "[%5.0fs] ", Date().timeIntervalSince(t0)) + $0) }
-        let checks = try report.run().checks
+        let outcome = try report.run()
         print("fcollapse report (\(preset)) — \(out)/README.md")
-        for c in checks { print("\(c.holds ? "holds " : "FAILS ") \(c.statement)\n        \(c.measured)") }
+        for c in outcome.checks {
+            let verdict = switch (c.kind, c.holds) {
+            case (.statement, true): "holds "
+            case (.statement, false): "FAILS "
+            case (.control, false): "control, does not hold (as it must) "
+            case (.control, true): "CONTROL HOLDS (it must not) "
+            }
+            print("\(verdict) \(c.statement)\n        \(c.measured)")
+        }
         print(String(format: "done in %.0f s", Date().timeIntervalSince(t0)))
-        if checks.contains(where: { !$0.holds }) { throw ExitCode(1) }
+        if !outcome.passed { throw ExitCode(1) }
     }
 }

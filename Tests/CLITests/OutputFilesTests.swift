@@ -119,11 +119,14 @@ import Testing
         // checks.json: the documented schema.
         let checks = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("checks.json"))) as? [[String: Any]]
         #expect((checks?.count ?? 0) >= 8)
+        #expect((checks ?? []).filter { ($0["kind"] as? String) == "control" }.count >= 4)
         for c in checks ?? [] {
             for field in ["id", "statement", "kind", "holds", "tolerance", "tolerance_source", "instance", "predicted", "measured"] {
                 #expect(c[field] != nil, "check \(c["id"] ?? "?") lacks \(field)")
             }
-            #expect(c["holds"] as? Bool == true, "\(c["id"] ?? "?") does not hold: \(c["measured"] ?? "")")
+            // Statements hold; negative controls must not.
+            let expected = (c["kind"] as? String) == "statement"
+            #expect(c["holds"] as? Bool == expected, "\(c["id"] ?? "?"): holds = \(c["holds"] ?? "?"), expected \(expected): \(c["measured"] ?? "")")
         }
 
         let files = Self.files(under: out)
