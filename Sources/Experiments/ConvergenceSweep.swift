@@ -35,9 +35,14 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public var starts: Int
     /// Full-batch: where BFGS starts.
     public var start: Start
+    /// Whether each cell also records SPEC 6's predicted means (`--finite-sample`): the coefficients are
+    /// computed once per (regime, seed), exactly on small instances (which can take minutes when the exact
+    /// limit risk is costly to enumerate), by the decoupled blocks at a collapsed θ* otherwise.
+    public var finiteSample: Bool
 
     enum CodingKeys: String, CodingKey {
         case base, nspl, seeds, optimizer, starts, start
+        case finiteSample = "finite_sample"
         case regimeNames = "regimes"
         case maxIterations = "max_iterations"
         case gradientTolerance = "gradient_tolerance"
@@ -45,7 +50,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
 
     public init(base: Spec, nspl: [Int], regimes: [Regime], seeds: Int, optimizer: Optimizer,
                 maxIterations: Int = 3000, gradientTolerance: Double = 1e-7, starts: Int = defaultPredictStarts,
-                start: Start = .reference) throws {
+                start: Start = .reference, finiteSample: Bool = false) throws {
         guard !nspl.isEmpty, nspl.allSatisfy({ $0 >= 1 }) else {
             throw ExperimentError(field: "nspl", rule: "must list positive integers (got \(nspl))")
         }
@@ -63,6 +68,21 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         self.gradientTolerance = gradientTolerance
         self.starts = starts
         self.start = start
+        self.finiteSample = finiteSample
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        base = try c.decode(String.self, forKey: .base)
+        nspl = try c.decode([Int].self, forKey: .nspl)
+        regimeNames = try c.decode([SettingNamed].self, forKey: .regimeNames)
+        seeds = try c.decode(Int.self, forKey: .seeds)
+        optimizer = try c.decode(Optimizer.self, forKey: .optimizer)
+        maxIterations = try c.decode(Int.self, forKey: .maxIterations)
+        gradientTolerance = try c.decode(Double.self, forKey: .gradientTolerance)
+        starts = try c.decode(Int.self, forKey: .starts)
+        start = try c.decode(Start.self, forKey: .start)
+        finiteSample = try c.decodeIfPresent(Bool.self, forKey: .finiteSample) ?? false
     }
 
     public var baseSpec: Spec { try! Spec.parse(json: Data(base.utf8)) }
@@ -244,7 +264,7 @@ public final class ConvergenceSweep {
         try networkFolder(key).writeNetwork(params, spec: spec)
         if plan.optimizer == .sgd { try? FileManager.default.removeItem(atPath: inFlightFolder(key).path) }
         return ConvergenceCell(regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info,
-                               predicted: try predictedMetrics(key))
+                               predicted: plan.finiteSample ? try predictedMetrics(key) : [:])
     }
 
     /// What one call of ``run(shard:of:)`` did.

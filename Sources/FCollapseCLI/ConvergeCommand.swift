@@ -24,6 +24,8 @@ struct ConvergeCommand: ParsableCommand {
     @Option(help: "Full-batch start: reference (the reference initialisation) or prediction (the predicted configuration).")
     var start = "reference"
     @Option(help: "Seeds per cell.") var seeds = 1
+    @Flag(help: "Also record SPEC 6's predicted means (nc1_ratio_predicted, objective_gap_predicted = coefficient/N) in every cell and table.")
+    var finiteSample = false
     @Option(help: "Full-batch: BFGS iteration limit.") var maxIterations = 3000
     @Option(help: "Run one slice of the cells, i/n (1-based), e.g. for Slurm: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT")
     var shard: String = "1/1"
@@ -52,7 +54,7 @@ struct ConvergeCommand: ParsableCommand {
             throw ValidationError("--start must be reference or prediction (got '\(start)')")
         }
         let plan = try SweepPlan(base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations,
-                                 start: st)
+                                 start: st, finiteSample: finiteSample)
         for key in plan.cells {
             try plan.spec(for: key).checkMemory(for: opt == .sgd ? .train : .fullBatch)
         }
