@@ -172,7 +172,7 @@ public final class JQCheck {
     /// The paths such as `.rows[0].nc1_ratio` that the filter applies to its input `.` itself: those
     /// outside strings, not inside the arguments of a function (`map(.x)` reads `.x` of each element),
     /// and before the first `|` of their level (after it, `.` is the pipe's left side). At most 8.
-    static func rootPaths(in filter: String) -> [String] {
+    public static func rootPaths(in filter: String) -> [String] {
         let u = Array(filter.unicodeScalars)
         var paths: [String] = []
         // Per open parenthesis or bracket: whether it is a function's argument list, and whether a
@@ -198,7 +198,12 @@ public final class JQCheck {
             if c == "(" || c == "[" || c == "{" {
                 var k = i - 1
                 while k >= 0 && u[k] == " " { k -= 1 }
-                let call = c == "(" && k >= 0 && isIdentifierPart(u[k])
+                // A parenthesis after a name is a call (`map(...)`), unless the name is a keyword.
+                var word = ""
+                var w = k
+                while w >= 0 && isIdentifierPart(u[w]) { word = String(Character(u[w])) + word; w -= 1 }
+                let keywords: Set<String> = ["and", "or", "not", "if", "then", "elif", "else", "end"]
+                let call = c == "(" && !word.isEmpty && !keywords.contains(word)
                 rebinds.append(rebinds.last! || call)
                 i += 1
                 continue
@@ -220,7 +225,7 @@ public final class JQCheck {
                 var depth = 0
                 while j < u.count {
                     let d = u[j]
-                    if d == "[" { depth += 1 } else if d == "]" { depth -= 1; if depth < 0 { break } }
+                    if d == "[" { depth += 1 } else if d == "]" { if depth == 0 { break }; depth -= 1 }
                     else if depth == 0 && !(isIdentifierPart(d) || d == "." || d == "?") { break }
                     else if depth > 0 && (d == "|" || d == "(") { break }
                     j += 1

@@ -39,6 +39,15 @@ public enum WholeOutput {
         public var quick: Bool
         public var timedOut: Bool
         public var lineCount: Int
+
+        public init(cell: Int, notebook: String, exitCode: Int, quick: Bool, timedOut: Bool, lineCount: Int) {
+            self.cell = cell
+            self.notebook = notebook
+            self.exitCode = exitCode
+            self.quick = quick
+            self.timedOut = timedOut
+            self.lineCount = lineCount
+        }
     }
 
     static let headerPrefix = "fcollapse notebook output: cell "
