@@ -8,7 +8,8 @@ struct NotebookCommand: ParsableCommand {
         abstract: "Run and check the executable text notebooks (notebooks-text/*.md).",
         discussion: """
             A text notebook is Markdown with command cells (```sh), the output cells that follow them (```output) \
-            and assertion cells (```assert). The format is described in notebooks-text/README.md. Cells run with \
+            and assertion cells (```assert), whose lines are jq filters (run with `jq -e`; jq must be installed: \
+            apt-get install jq, or ./dev). The format is described in notebooks-text/README.md. Cells run with \
             /bin/sh in the notebook's folder; `fcollapse` in a cell is this very binary.
             """,
         subcommands: [Run.self, Check.self]

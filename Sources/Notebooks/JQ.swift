@@ -77,6 +77,8 @@ public enum JQ {
             var m = String(line.dropFirst("jq: error: ".count))
             m = m.replacingOccurrences(of: " (Unix shell quoting issues?)", with: "")
             if let r = m.range(of: " at <top-level>, line ", options: .backwards) { m = String(m[..<r.lowerBound]) }
+            // The wrapper's closing parenthesis follows the filter: an unfinished filter meets it.
+            m = m.replacingOccurrences(of: "unexpected ')'", with: "unexpected ')' or end of the filter")
             kept.append(m)
         }
         if kept.isEmpty {
