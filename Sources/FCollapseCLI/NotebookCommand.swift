@@ -8,7 +8,8 @@ struct NotebookCommand: ParsableCommand {
         abstract: "Run and check the executable text notebooks (notebooks-text/*.md).",
         discussion: """
             A text notebook is Markdown with command cells (```sh), the output cells that follow them (```output) \
-            and assertion cells (```assert). The format is described in notebooks-text/README.md. Cells run with \
+            and assertion cells (```assert), whose lines are jq filters (run with `jq -e`; jq must be installed: \
+            apt-get install jq, or ./dev). The format is described in notebooks-text/README.md. Cells run with \
             /bin/sh in the notebook's folder; `fcollapse` in a cell is this very binary.
             """,
         subcommands: [Run.self, Check.self]
@@ -50,12 +51,31 @@ struct NotebookCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the command cells and check the assertions; the notebook is not changed.",
-            discussion: "Exits non-zero, naming the file, the cell and the assertion, when an assertion or a command fails."
+            discussion: """
+                Exits non-zero, naming the file, the cell and the assertion, when an assertion or a command fails. \
+                With --recorded nothing runs: every assertion (the full-scale ones included) is checked against \
+                the outputs recorded in the notebook (and in outputs/ beside it), and listed as holds, FAILS or \
+                cannot be checked (an output stored only as an excerpt, for instance); only FAILS makes the exit \
+                status 1.
+                """
         )
         @OptionGroup var common: Common
 
+        @Flag(help: "Check the assertions against the recorded outputs instead of running the cells.")
+        var recorded = false
+
+        func validate() throws {
+            if recorded && common.quick {
+                throw ValidationError("--recorded checks each output at the scale it was recorded at; --quick does not apply")
+            }
+        }
+
         func run() throws {
-            try runNotebooks(common, rewrite: false, maxOutputLines: nil)
+            if recorded {
+                try checkRecorded(common)
+            } else {
+                try runNotebooks(common, rewrite: false, maxOutputLines: nil)
+            }
         }
     }
 }
@@ -68,17 +88,53 @@ private func currentExecutable() -> String? {
     return nil
 }
 
-private func runNotebooks(_ common: NotebookCommand.Common, rewrite: Bool, maxOutputLines: Int?) throws {
-    // Parse every notebook first, so a format error stops everything before anything runs.
+/// Parses every notebook first, so that a format error (an assertion that does not compile, for
+/// one) stops everything before anything runs, with exit status 2.
+private func loadNotebooks(_ files: [String]) throws -> [Notebook] {
     var notebooks: [Notebook] = []
     var parseErrors: [String] = []
-    for f in common.files {
+    for f in files {
         do { notebooks.append(try Notebook.load(path: f)) } catch { parseErrors.append("\(error)") }
     }
     if !parseErrors.isEmpty {
         for e in parseErrors { printError("error: \(e)") }
         throw ExitCode(2)
     }
+    return notebooks
+}
+
+/// `check --recorded`: one line per verdict on standard output, a summary on standard error; exit
+/// status 1 when something fails (an assertion that cannot be checked is listed, not a failure).
+private func checkRecorded(_ common: NotebookCommand.Common) throws {
+    let notebooks = try loadNotebooks(common.files)
+    var hold = 0, fail = 0, unchecked = 0
+    var failures: [RecordedVerdict] = []
+    for nb in notebooks {
+        let r: RecordedCheck
+        do { r = try NotebookRunner.checkRecorded(nb) } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        for v in r.verdicts { print(v.description) }
+        hold += r.holding.count
+        fail += r.failures.count
+        unchecked += r.unchecked.count
+        failures += r.failures
+        if common.failFast && !r.failures.isEmpty { break }
+    }
+    let summary = "\(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s") checked against their recorded outputs: "
+        + "\(hold) hold, \(fail) fail, \(unchecked) cannot be checked"
+    if failures.isEmpty {
+        printError("ok: " + summary)
+        return
+    }
+    printError("\n" + summary + ":")
+    for f in failures { printError("  " + f.description) }
+    throw ExitCode(1)
+}
+
+private func runNotebooks(_ common: NotebookCommand.Common, rewrite: Bool, maxOutputLines: Int?) throws {
+    let notebooks = try loadNotebooks(common.files)
     let options = RunOptions(quick: common.quick, rewrite: rewrite, failFast: common.failFast,
                              maxOutputLines: maxOutputLines, executable: currentExecutable(), stopOnInterrupt: true)
     var failures: [CellFailure] = []

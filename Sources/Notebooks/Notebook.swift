@@ -6,6 +6,20 @@ public struct OutputCell: Sendable {
     public let openLine: Int
     public let closeLine: Int
     public let text: String
+    /// What its info string records (```` ```output exit=0 quick timed-out ````): the exit status
+    /// (nil when not given), whether it came from a quick run, whether the command was stopped.
+    public var exitCode: Int?
+    public var quick = false
+    public var timedOut = false
+
+    public init(openLine: Int, closeLine: Int, text: String, exitCode: Int? = nil, quick: Bool = false, timedOut: Bool = false) {
+        self.openLine = openLine
+        self.closeLine = closeLine
+        self.text = text
+        self.exitCode = exitCode
+        self.quick = quick
+        self.timedOut = timedOut
+    }
 }
 
 /// Options of a command cell, written after `sh` on its opening fence: `timeout=SECONDS`,
@@ -89,6 +103,15 @@ public struct Notebook: Sendable {
             previousEnd > 0 && lines[previousEnd..<(b.openLine - 1)].allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         }
 
+        // jq is looked up once, at the first assertion (a notebook without any does not need it).
+        var jqPath: String?
+        func locateJQ() throws -> String {
+            if let p = jqPath { return p }
+            let p = try JQ.locate()
+            jqPath = p
+            return p
+        }
+
         var lastWasCommand = false
         for b in blocks {
             defer { previousEnd = b.closeLine }
@@ -111,14 +134,19 @@ public struct Notebook: Sendable {
                     throw NotebookError(file: path, line: b.openLine,
                                         message: "an output cell must directly follow a command cell (```sh), with only blank lines between")
                 }
-                cells[cells.count - 1].output = OutputCell(openLine: b.openLine, closeLine: b.closeLine, text: b.content.joined(separator: "\n"))
+                var o = OutputCell(openLine: b.openLine, closeLine: b.closeLine, text: b.content.joined(separator: "\n"))
+                for w in b.options {
+                    if w == "quick" { o.quick = true } else if w == "timed-out" { o.timedOut = true }
+                    else if w.hasPrefix("exit="), let n = Int(w.dropFirst(5)) { o.exitCode = n }
+                }
+                cells[cells.count - 1].output = o
                 lastWasCommand = false
             case "assert":
                 guard !cells.isEmpty else {
                     throw NotebookError(file: path, line: b.openLine, message: "an assert cell must come after a command cell (```sh): it checks that cell's output")
                 }
                 for (k, raw) in b.content.enumerated() {
-                    if let a = try parseAssertion(raw, line: b.openLine + 1 + k, file: path) {
+                    if let a = try parseAssertion(raw, line: b.openLine + 1 + k, file: path, jq: locateJQ) {
                         cells[cells.count - 1].assertions.append(a)
                     }
                 }
@@ -152,29 +180,27 @@ public struct Notebook: Sendable {
     }
 
     /// One line of an assert cell: blank and `#` lines are skipped; `full:` and `quick:` prefixes
-    /// restrict the mode.
-    static func parseAssertion(_ raw: String, line: Int, file: String) throws -> Assertion? {
-        let lead = raw.prefix(while: { $0 == " " || $0 == "\t" }).count
-        var body = String(raw.dropFirst(lead))
-        let trimmed = body.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed.hasPrefix("#") { return nil }
+    /// restrict the mode; the rest is a jq filter, compiled here (not evaluated) so that a syntax
+    /// error is reported before anything runs.
+    static func parseAssertion(_ raw: String, line: Int, file: String, jq: () throws -> String) throws -> Assertion? {
+        var body = raw.trimmingCharacters(in: .whitespaces)
+        if body.isEmpty || body.hasPrefix("#") { return nil }
         var mode = Assertion.Mode.always
-        var offset = lead
         for (prefix, m) in [("full:", Assertion.Mode.full), ("quick:", Assertion.Mode.quick)] where body.hasPrefix(prefix) {
             mode = m
-            let rest = body.dropFirst(prefix.count)
-            let sp = rest.prefix(while: { $0 == " " || $0 == "\t" }).count
-            offset += prefix.count + sp
-            body = String(rest.dropFirst(sp))
+            body = String(body.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
         }
-        let text = body.trimmingCharacters(in: .whitespaces)
-        do {
-            let e = try AssertionParser.parse(text)
-            return Assertion(line: line, text: text, mode: mode, expression: e)
-        } catch {
-            throw NotebookError(file: file, line: line, column: offset + error.column,
-                                message: "assertion syntax error: \(error.message)\n    \(raw)\n    \(String(repeating: " ", count: offset + error.column - 1))^")
+        guard !body.isEmpty else { throw NotebookError(file: file, line: line, message: "assertion: `\(mode.rawValue):` with no jq filter after it") }
+        let program: String
+        do { program = try jq() } catch { throw NotebookError(file: file, line: line, message: "\(error)") }
+        let compileError: String?
+        do { compileError = try JQ.compileError(body, jq: program) } catch {
+            throw NotebookError(file: file, line: line, message: "\(error)")
         }
+        if let m = compileError {
+            throw NotebookError(file: file, line: line, message: "assertion syntax error (jq): \(m)\n    \(body)")
+        }
+        return Assertion(line: line, text: body, mode: mode)
     }
 }
 

@@ -107,6 +107,14 @@ public enum NotebookRunner {
         progress("\(nb.path): \(total) command cell\(total == 1 ? "" : "s")\(options.quick ? " (quick mode)" : "")")
         var runs: [CellRun] = []
         var outputs: [Int: [String]] = [:]
+        var wholeOutputs: [(URL, WholeOutput.Header, [String])] = []
+        var staleWholeOutputs: [URL] = []
+        var jq: String?
+        func jqPath() throws -> String {
+            if let p = jq { return p }
+            do { jq = try JQ.locate() } catch { throw NotebookError(file: nb.path, line: 0, message: "\(error)") }
+            return jq!
+        }
         for cell in nb.cells {
             let tag = "  [\(cell.index)/\(total)] line \(cell.openLine)"
             if options.quick && cell.options.skipQuick {
@@ -125,17 +133,17 @@ public enum NotebookRunner {
             let active = cell.assertions.filter { $0.applies(quick: options.quick) }
             if r.timedOut {
                 failures.append(CellFailure(file: nb.path, line: cell.openLine, cell: cell.index, cellLine: cell.openLine, assertion: nil,
-                                            reason: "the command was stopped after its timeout of \(JSONValue.format(timeout)) s"))
-            } else if r.output.exitCode != 0 && !active.contains(where: { $0.expression.readsExit }) {
+                                            reason: "the command was stopped after its timeout of \(JSONExtraction.format(timeout)) s"))
+            } else if r.output.exitCode != 0 && !active.contains(where: \.readsExit) {
                 let lastLines = OutputRendering.lines(of: r.output.output).suffix(5).map { "      | " + $0 }.joined(separator: "\n")
                 failures.append(CellFailure(file: nb.path, line: cell.openLine, cell: cell.index, cellLine: cell.openLine, assertion: nil,
-                                            reason: "the command exited with status \(r.output.exitCode) (an assertion reading `exit` can expect that)"
+                                            reason: "the command exited with status \(r.output.exitCode) (an assertion reading `$exit` can expect that)"
                                                 + (lastLines.isEmpty ? "" : "; its last lines:\n" + lastLines)))
             }
-            if !r.timedOut {
-                let evaluator = AssertionEvaluator(r.output)
+            if !r.timedOut && !active.isEmpty {
+                let check = try JQCheck(r.output, json: JSONExtraction.json(in: r.output.stdout), jq: try jqPath())
                 for a in active {
-                    if let why = evaluator.failure(of: a) {
+                    if let why = try check.failure(of: a) {
                         failures.append(CellFailure(file: nb.path, line: a.line, cell: cell.index, cellLine: cell.openLine, assertion: a.text, reason: why))
                     }
                 }
@@ -146,14 +154,34 @@ public enum NotebookRunner {
             for f in failures { progress("        " + f.description) }
             runs.append(CellRun(cell: cell.index, command: command, result: r, assertionsChecked: active.count, failures: failures))
             if options.rewrite {
-                let m = cell.options.maxLines ?? maxLines
-                outputs[cell.index] = OutputRendering.block(r.output, timedOut: r.timedOut, quick: options.quick, maxLines: m)
+                if options.quick, let o = cell.output, !o.quick {
+                    // A quick run is not the recorded state: the full-scale output stays.
+                    progress("        kept its full-scale output (a quick run does not replace it)")
+                } else {
+                    let m = cell.options.maxLines ?? maxLines
+                    let ls = OutputRendering.lines(of: r.output.output)
+                    let relative = WholeOutput.relativePath(notebook: nb.path, cell: cell.index)
+                    let url = WholeOutput.url(relative, notebook: nb.path)
+                    if OutputRendering.needsCut(ls, maxLines: m) {
+                        let h = WholeOutput.Header(cell: cell.index, notebook: notebookURL.lastPathComponent, exitCode: r.output.exitCode,
+                                                   quick: options.quick, timedOut: r.timedOut, lineCount: ls.count)
+                        wholeOutputs.append((url, h, ls))
+                        outputs[cell.index] = OutputRendering.block(r.output, timedOut: r.timedOut, quick: options.quick, maxLines: m,
+                                                                    wholeOutputFile: relative)
+                    } else {
+                        if FileManager.default.fileExists(atPath: url.path) { staleWholeOutputs.append(url) }
+                        outputs[cell.index] = OutputRendering.block(r.output, timedOut: r.timedOut, quick: options.quick, maxLines: m)
+                    }
+                }
             }
             if options.failFast && !failures.isEmpty { break }
         }
 
         var rewritten = false
         if options.rewrite && !outputs.isEmpty {
+            // The whole outputs first: the notebook then never names a file that is not there.
+            for (url, h, ls) in wholeOutputs { try WholeOutput.write(h, lines: ls, to: url) }
+            for url in staleWholeOutputs { try? FileManager.default.removeItem(at: url) }
             let text = OutputRendering.rewrite(nb, outputs: outputs)
             if text != nb.lines.joined(separator: "\n") {
                 try AtomicFile.write(text, to: nb.path)

@@ -14,23 +14,27 @@ public enum OutputRendering {
         return ls
     }
 
+    /// True when `truncated` would cut these lines.
+    public static func needsCut(_ ls: [String], maxLines: Int) -> Bool { maxLines > 0 && ls.count > maxLines }
+
     /// At most `maxLines` lines (0: all): the first three quarters and the last quarter, with a
-    /// marker line in between saying how many were left out.
-    public static func truncated(_ ls: [String], maxLines: Int) -> [String] {
-        guard maxLines > 0, ls.count > maxLines else { return ls }
+    /// marker line in between saying how many were left out and where the whole output is
+    /// (`wholeOutputFile`, relative to the notebook's folder; see `WholeOutput`).
+    public static func truncated(_ ls: [String], maxLines: Int, wholeOutputFile: String? = nil) -> [String] {
+        guard needsCut(ls, maxLines: maxLines) else { return ls }
         let tail = maxLines / 4
         let head = maxLines - tail
         let omitted = ls.count - head - tail
         return Array(ls.prefix(head))
-            + ["[... \(omitted) lines omitted of \(ls.count); the assertions see every line ...]"]
+            + [WholeOutput.marker(omitted: omitted, total: ls.count, file: wholeOutputFile)]
             + Array(ls.suffix(tail))
     }
 
     /// The fenced output cell, as lines: ```` ```output exit=N ```` (plus `quick` in quick mode and
     /// `timed-out` when stopped), the lines, and a closing fence longer than any run of backticks in
     /// the output.
-    public static func block(_ result: CellOutput, timedOut: Bool, quick: Bool, maxLines: Int) -> [String] {
-        let body = truncated(lines(of: result.output), maxLines: maxLines)
+    public static func block(_ result: CellOutput, timedOut: Bool, quick: Bool, maxLines: Int, wholeOutputFile: String? = nil) -> [String] {
+        let body = truncated(lines(of: result.output), maxLines: maxLines, wholeOutputFile: wholeOutputFile)
         var longest = 0
         for l in body {
             var run = 0

@@ -31,6 +31,16 @@ public enum ShellCommand {
     /// tool, not in a library or test run.
     public static func run(_ script: String, in directory: String, environment: [String: String], timeout: Double,
                            stopOnInterrupt: Bool = false) throws -> Result {
+        // The script runs in `directory`: cd first, so a missing folder is a clear error in the output.
+        let quotedDir = "'" + directory.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let full = "cd \(quotedDir) || exit 97\n" + script
+        return try spawn("/bin/sh", arguments: ["-c", full], environment: environment, timeout: timeout, stopOnInterrupt: stopOnInterrupt)
+    }
+
+    /// Runs the program at `path` with `arguments` (passed as they are, no shell in between), in
+    /// this process's folder, with the same capture, process group and timeout as `run`.
+    public static func spawn(_ path: String, arguments: [String], environment: [String: String], timeout: Double,
+                             stopOnInterrupt: Bool = false) throws -> Result {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
@@ -68,20 +78,17 @@ public enum ShellCommand {
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        // The script runs in `directory`: cd first, so a missing folder is a clear error in the output.
-        let quotedDir = "'" + directory.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        let full = "cd \(quotedDir) || exit 97\n" + script
-        let args: [String] = ["/bin/sh", "-c", full]
+        let args: [String] = [path] + arguments
         let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
 
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp)
+        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
         close(outPipe[1]); close(errPipe[1])
         guard rc == 0 else {
             close(outPipe[0]); close(errPipe[0])
-            throw ShellError(message: "cannot start /bin/sh: \(String(cString: strerror(rc)))")
+            throw ShellError(message: "cannot start \(path): \(String(cString: strerror(rc)))")
         }
 
         var interruptSources: [DispatchSourceSignal] = []

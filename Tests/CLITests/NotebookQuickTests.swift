@@ -34,4 +34,17 @@ import Testing
         let r = try CLIRunner.run(["notebook", "check", "--quick", path])
         #expect(r.status == 0, "fcollapse notebook check --quick \(path) exited with \(r.status):\n\(r.stdout)\n\(r.stderr)")
     }
+
+    /// `fcollapse notebook check --recorded FILE`: every assertion that the recorded outputs allow to
+    /// check (full-scale ones included) holds on them; nothing runs. Assertions whose record is only an
+    /// excerpt are listed, not failed, so this passes with them.
+    @Test(arguments: NotebookQuickTests.notebooks)
+    func recordedOutputsSatisfyTheAssertions(_ name: String) throws {
+        let path = Self.notebookFolder.appendingPathComponent(name).path
+        let r = try CLIRunner.run(["notebook", "check", "--recorded", path])
+        #expect(r.status == 0, "fcollapse notebook check --recorded \(path) exited with \(r.status):\n\(r.stdout)\n\(r.stderr)")
+        // One verdict line per checked assertion, and a summary.
+        #expect(r.stdout.contains(": holds"), "\(r.stdout)")
+        #expect(r.stderr.contains("checked against their recorded outputs"), "\(r.stderr)")
+    }
 }

@@ -28,9 +28,9 @@ import Testing
         ```
 
         ```assert
-        $.K == 1000
-        full: $.L == 15
-          quick: $.L == 6
+        .K == 1000
+        full: .L == 15
+          quick: .L == 6
 
         # comment
         ```
@@ -41,7 +41,7 @@ import Testing
         ````
 
         ```assert
-        exit == 0
+        $exit == 0
         ```
         """
 
@@ -55,7 +55,7 @@ import Testing
         #expect(c1.options == CellOptions(timeout: 3, maxLines: 2, skipQuick: false))
         #expect(c1.output?.text == "old output")
         #expect(c1.output?.openLine == 20 && c1.output?.closeLine == 22)
-        #expect(c1.assertions.map(\.text) == ["$.K == 1000", "$.L == 15", "$.L == 6"])
+        #expect(c1.assertions.map(\.text) == [".K == 1000", ".L == 15", ".L == 6"])
         #expect(c1.assertions.map(\.mode) == [.always, .full, .quick])
         #expect(c1.assertions.map(\.line) == [25, 26, 27])
         #expect(c1.assertions[1].applies(quick: false) && !c1.assertions[1].applies(quick: true))
@@ -64,8 +64,10 @@ import Testing
         #expect(c2.script == "printf 'a\\nb\\n'\necho done")
         #expect(c2.options.skipQuick)
         #expect(c2.output == nil)
-        #expect(c2.assertions.count == 1 && c2.assertions[0].expression.readsExit)
-        #expect(!c1.assertions[0].expression.readsExit)
+        #expect(c2.assertions.count == 1 && c2.assertions[0].readsExit)
+        #expect(!c1.assertions[0].readsExit)
+        // The output cell's info string is read: exit status, scale, timeout.
+        #expect(c1.output?.exitCode == 0 && c1.output?.quick == false && c1.output?.timedOut == false)
     }
 
     @Test func configAndQuickSubstitutions() throws {
@@ -88,11 +90,11 @@ import Testing
     }
 
     @Test func crlfLineEndsAreAccepted() throws {
-        let nb = try Notebook.parse("```sh\r\necho hi\r\n```\r\n\r\n```output exit=0\r\nhi\r\n```\r\n```assert\r\ncontains \"hi\"\r\n```\r\n", path: "n.md")
+        let nb = try Notebook.parse("```sh\r\necho hi\r\n```\r\n\r\n```output exit=0\r\nhi\r\n```\r\n```assert\r\n$output | test(\"hi\")\r\n```\r\n", path: "n.md")
         try #require(nb.cells.count == 1)
         #expect(nb.cells[0].script == "echo hi")
         #expect(nb.cells[0].output?.text == "hi")
-        #expect(nb.cells[0].assertions.map(\.text) == ["contains \"hi\""])
+        #expect(nb.cells[0].assertions.map(\.text) == ["$output | test(\"hi\")"])
     }
 
     @Test func defaultsWithoutConfig() throws {
@@ -107,7 +109,7 @@ import Testing
         ("text\n```output\nx\n```\n", 2, "must directly follow a command cell"),
         ("```sh\necho\n```\n\nprose\n\n```output\nx\n```\n", 7, "must directly follow"),
         ("```sh\necho\n```\n```output\nx\n```\n```output\ny\n```\n", 7, "must directly follow"),
-        ("```assert\nexit == 0\n```\n", 1, "must come after a command cell"),
+        ("```assert\n$exit == 0\n```\n", 1, "must come after a command cell"),
         ("```notebook-config\nspeed: 3\n```\n", 2, "unknown key 'speed'"),
         ("```notebook-config\ntimeout: -1\n```\n", 2, "timeout must be a positive number"),
         ("```notebook-config\nquick: {\"a\": 3}\n```\n", 2, "must be a string"),
@@ -118,7 +120,11 @@ import Testing
         ("```sh fast\necho\n```\n", 1, "unknown option"),
         ("```sh timeout=0\necho\n```\n", 1, "timeout must be a positive number"),
         ("```sh\n\n```\n", 1, "empty command cell"),
-        ("```sh\necho\n```\n\n```assert\n$.a == 1\n$.b = 2\n```\n", 7, "use `==` to compare"),
+        // jq syntax errors, located at the assertion's line, before anything runs.
+        ("```sh\necho\n```\n\n```assert\n.a == 1\n.b == (1 +\n```\n", 7, "assertion syntax error (jq)"),
+        ("```sh\necho\n```\n\n```assert\n.a == 1\n\nfull: .b | nosuchfunction\n```\n", 8, "nosuchfunction/0 is not defined"),
+        ("```sh\necho\n```\n\n```assert\n$exit == 0 and $undefined == 1\n```\n", 6, "$undefined is not defined"),
+        ("```sh\necho\n```\n\n```assert\nquick:\n```\n", 6, "no jq filter"),
     ])
     func errorsNameTheLine(text: String, line: Int, message: String) {
         do {
@@ -134,19 +140,34 @@ import Testing
         }
     }
 
-    @Test func assertionSyntaxErrorsGiveTheColumn() {
-        let text = "```sh\necho\n```\n```assert\n  quick: $.a >= (1 + \n```\n"
+    @Test func aSyntaxErrorShowsJQsMessageAndTheFilterButNotTheWrapper() {
+        let text = "```sh\necho\n```\n```assert\n.x > 1\n  quick: .a >= (1 + # a comment\n```\n"
         do {
             _ = try Notebook.parse(text, path: "c.md")
             Issue.record("expected a syntax error")
         } catch let e as NotebookError {
-            #expect(e.line == 5)
-            // The expression starts at column 10 ("  quick: " is 9 characters) and, trimmed, is
-            // "$.a >= (1 +" (11 characters): the error is at its end, column 9 + 12 = 21.
-            #expect(e.column == 21, "\(e)")
-            #expect(e.message.contains("end of the line"))
+            #expect(e.line == 6)
+            #expect(e.description.hasPrefix("c.md:6: assertion syntax error (jq): syntax error"), "\(e)")
+            // The filter as written (without its prefix), not the compile wrapper or jq's line number.
+            #expect(e.message.contains(".a >= (1 + # a comment"))
+            #expect(!e.message.contains("if false") && !e.message.contains("<top-level>") && !e.message.contains("shell quoting"), "\(e)")
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    /// A `#` comment at the end of a filter must not swallow the compile wrapper's closing part.
+    @Test func trailingCommentsAndVariablesCompile() throws {
+        let nb = try Notebook.parse("```sh\necho\n```\n```assert\n.a == 1 # the answer\n$exit == 0 and ($output | length) >= 0 and $stdout == $stderr\n```\n", path: "n.md")
+        #expect(nb.cells[0].assertions.map(\.text) == [".a == 1 # the answer", "$exit == 0 and ($output | length) >= 0 and $stdout == $stderr"])
+        #expect(nb.cells[0].assertions[1].readsExit && nb.cells[0].assertions[1].readsStreams)
+        #expect(!nb.cells[0].assertions[0].readsExit && !nb.cells[0].assertions[0].readsStreams)
+    }
+
+    @Test func variablesAreFoundAsWholeWords() {
+        #expect(Assertion(line: 1, text: "$exit != 0", mode: .always).readsExit)
+        #expect(!Assertion(line: 1, text: "$exitcode != 0", mode: .always).readsExit)
+        #expect(!Assertion(line: 1, text: ".exit != 0", mode: .always).readsExit)
+        #expect(Assertion(line: 1, text: "$stderr | test(\"x\")", mode: .always).readsStreams)
     }
 }
