@@ -33,11 +33,11 @@ let package = Package(
         .library(name: "LimitTheory", targets: ["LimitTheory"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Comparison", targets: ["Comparison"]),
-        .library(name: "Experiments", targets: ["Experiments"]),
+        .library(name: "Experiments", targets: ["Experiments"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0")
     ],
     targets: [
         // Internal C shim: GSL headers (whose gsl_cblas.h also declares the CBLAS API) linked
@@ -69,7 +69,7 @@ let package = Package(
             name: "Experiments",
             dependencies: [
                 "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "Geometry", "Plots", "LimitTheory", "Training",
-                "Comparison",
+                "Comparison"
             ],
             exclude: docs, swiftSettings: strict),
         .target(name: "Notebooks", dependencies: ["ArrayIO"], exclude: docs, swiftSettings: strict),
@@ -78,14 +78,14 @@ let package = Package(
             dependencies: [
                 "GSLBridge", "TaskModel", "ExperimentSpec", "ArrayIO", "Geometry", "Plots", "LimitTheory", "Training",
                 "Comparison", "Experiments", "Notebooks",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             exclude: docs, swiftSettings: strict),
         .executableTarget(
             name: "FCollapseBench",
             dependencies: [
                 "GSLBridge", "TaskModel", "ExperimentSpec", "LimitTheory", "Training",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             exclude: docs, swiftSettings: strict),
 
@@ -114,7 +114,7 @@ let package = Package(
             name: "ExperimentsTests",
             dependencies: [
                 "Experiments", "Comparison", "Geometry", "Plots", "LimitTheory", "Training", "CRiskKernels", "ExperimentSpec", "TaskModel",
-                "GSLBridge", "ArrayIO", "TestSupport",
+                "GSLBridge", "ArrayIO", "TestSupport"
             ],
             swiftSettings: strict),
         // Runs the built `fcollapse` binary (a sibling of the test bundle) as a user would.
@@ -125,8 +125,8 @@ let package = Package(
             dependencies: [
                 "LimitTheory", "Training", "CRiskKernels", "Comparison", "Geometry", "ExperimentSpec", "TaskModel", "GSLBridge",
                 "TestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "PropertyBased", package: "swift-property-based")
             ],
-            exclude: docs, swiftSettings: strict),
+            exclude: docs, swiftSettings: strict)
     ]
 )

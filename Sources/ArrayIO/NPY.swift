@@ -86,7 +86,9 @@ public enum NPY {
             throw FileError(path: path, reason: "not a .npy file (bad magic)")
         }
         let major = bytes[6]
-        let (hlen, start): (Int, Int) = major == 1 ? (Int(bytes[8]) | Int(bytes[9]) << 8, 10)
+        let (hlen, start): (Int, Int) =
+            major == 1
+            ? (Int(bytes[8]) | Int(bytes[9]) << 8, 10)
             : (Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24, 12)
         guard bytes.count >= start + hlen else { throw FileError(path: path, reason: "truncated .npy header") }
         let header = String(decoding: bytes[start..<(start + hlen)], as: UTF8.self)
@@ -109,7 +111,9 @@ public enum NPY {
         let body = bytes[(start + hlen)...]
         func load<T: FixedWidthInteger>(_: T.Type) throws -> [T] {
             let size = MemoryLayout<T>.size
-            guard body.count >= n * size else { throw FileError(path: path, reason: "truncated .npy data: \(body.count) bytes for \(n) values") }
+            guard body.count >= n * size else {
+                throw FileError(path: path, reason: "truncated .npy data: \(body.count) bytes for \(n) values")
+            }
             return body.withUnsafeBytes { raw in (0..<n).map { T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * size, as: T.self)) } }
         }
         let values: Values

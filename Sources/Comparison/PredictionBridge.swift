@@ -47,7 +47,8 @@ extension PredictedConfiguration {
         }
         // The trivial prediction W = 0 has no geometry to compare with.
         if p.trivial { return PredictedConfiguration(rho: norms, objective: p.objective) }
-        return try configuration(words: words, classifier: classifier, latents: BlockLayout(latents), layout: layout,
-                                 rho: norms.count == sc ? norms : nil, objective: p.objective)
+        return try configuration(
+            words: words, classifier: classifier, latents: BlockLayout(latents), layout: layout,
+            rho: norms.count == sc ? norms : nil, objective: p.objective)
     }
 }

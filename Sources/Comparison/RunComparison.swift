@@ -41,8 +41,10 @@ public struct RunComparison: Codable, Sendable {
 /// Comparing trained networks with predictions.
 public enum Compare {
     /// The limit prediction used for comparisons: with the restricted classifier when there is one.
-    public static func prediction(for spec: Spec, starts: Int = defaultPredictStarts,
-                                  progress: (@Sendable (String) -> Void)? = nil) throws -> Prediction {
+    public static func prediction(
+        for spec: Spec, starts: Int = defaultPredictStarts,
+        progress: (@Sendable (String) -> Void)? = nil
+    ) throws -> Prediction {
         var o = PredictOptions()
         o.includeClassifier = true
         o.related = false
@@ -65,9 +67,10 @@ public enum Compare {
         let words = try features(p, spec: spec)
         let u = Matrix(rows: p.K, cols: p.L * p.d, data: p.U.map(Double.init))
         let predicted = try PredictedConfiguration.from(prediction, spec: spec, latents: task.latents)
-        let m = try CollapseMetrics.compute(words: words, classifier: u, latents: BlockLayout(task.latents), concepts: spec.nc,
-                                            wordsPerConcept: spec.sc, layerNorm: spec.layerNorm, objective: objective,
-                                            predicted: predicted)
+        let m = try CollapseMetrics.compute(
+            words: words, classifier: u, latents: BlockLayout(task.latents), concepts: spec.nc,
+            wordsPerConcept: spec.sc, layerNorm: spec.layerNorm, objective: objective,
+            predicted: predicted)
         return RunComparison(
             name: spec.name, regime: spec.regime, nspl: spec.nspl, predictionMethod: prediction.method,
             predictionExact: prediction.exact, predictedObjective: prediction.objective, empiricalObjective: objective,

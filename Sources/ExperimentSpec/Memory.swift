@@ -46,8 +46,9 @@ extension Spec {
     public func checkMemory(for w: Workload, available: Double = Spec.usableMemory) throws(MemoryError) {
         let need = memoryNeeded(for: w)
         if need > available {
-            throw MemoryError(what: "this spec (\(name ?? "unnamed"), K = \(K), nspl = \(nspl), nw = \(nw), L = \(L), d = \(d)) for \(w)",
-                              neededBytes: need, availableBytes: available)
+            throw MemoryError(
+                what: "this spec (\(name ?? "unnamed"), K = \(K), nspl = \(nspl), nw = \(nw), L = \(L), d = \(d)) for \(w)",
+                neededBytes: need, availableBytes: available)
         }
     }
 }

@@ -4,9 +4,10 @@ extension Spec {
 
     /// A built-in preset by name, or nil.
     public static func preset(_ name: String) -> Spec? {
-        let paper = Spec(nc: 3, nw: 1200, L: 15, K: 1000, d: 100, wordFreq: .uniform, layerNorm: false,
-                         layerNormEps: 1e-5, weightDecayW: 1e-3, weightDecayU: 1e-3, lr: 0.1, bsz: 100,
-                         numEpochs: 1200, nspl: 5, nTest: 5, report: 100, latent: .random, seed: 0, name: name)
+        let paper = Spec(
+            nc: 3, nw: 1200, L: 15, K: 1000, d: 100, wordFreq: .uniform, layerNorm: false,
+            layerNormEps: 1e-5, weightDecayW: 1e-3, weightDecayU: 1e-3, lr: 0.1, bsz: 100,
+            numEpochs: 1200, nspl: 5, nTest: 5, report: 100, latent: .random, seed: 0, name: name)
         switch name {
         case "fig3":
             return paper
@@ -23,9 +24,10 @@ extension Spec {
             s.wordFreq = .zipf; s.layerNorm = true; s.nspl = 5; s.numEpochs = 500; s.report = 50
             return s
         case "quick":
-            return Spec(nc: 3, nw: 60, L: 6, K: 50, d: 8, wordFreq: .uniform, layerNorm: false, layerNormEps: 1e-5,
-                        weightDecayW: 1e-3, weightDecayU: 1e-3, lr: 0.1, bsz: 10, numEpochs: 60, nspl: 20,
-                        nTest: 5, report: 10, latent: .random, seed: 0, name: name)
+            return Spec(
+                nc: 3, nw: 60, L: 6, K: 50, d: 8, wordFreq: .uniform, layerNorm: false, layerNormEps: 1e-5,
+                weightDecayW: 1e-3, weightDecayU: 1e-3, lr: 0.1, bsz: 10, numEpochs: 60, nspl: 20,
+                nTest: 5, report: 10, latent: .random, seed: 0, name: name)
         default:
             return nil
         }
@@ -37,6 +39,6 @@ extension Spec {
         "fig3": "paper figure 3: uniform μ, no LayerNorm, n_spl = 5, 1200 epochs",
         "fig4a": "paper figure 4a: Zipf μ, no LayerNorm, n_spl = 500, 10 epochs",
         "fig4b": "paper figure 4b: Zipf μ, no LayerNorm, n_spl = 5, 3000 epochs (overfits)",
-        "fig4c": "paper figure 4c: Zipf μ, LayerNorm, n_spl = 5, 500 epochs",
+        "fig4c": "paper figure 4c: Zipf μ, LayerNorm, n_spl = 5, 500 epochs"
     ]
 }

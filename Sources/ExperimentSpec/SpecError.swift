@@ -28,7 +28,8 @@ public struct MemoryError: Error, CustomStringConvertible, Sendable {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var v = b, i = 0
         while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-        return i >= units.count - 1 && v >= 1024 ? String(format: "%.3g EiB", v) : String(format: i == 0 ? "%.0f %@" : "%.1f %@", v, units[i])
+        return i >= units.count - 1 && v >= 1024
+            ? String(format: "%.3g EiB", v) : String(format: i == 0 ? "%.0f %@" : "%.1f %@", v, units[i])
     }
 }
 

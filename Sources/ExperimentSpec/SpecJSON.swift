@@ -6,7 +6,7 @@ extension Spec {
     public static let knownKeys = [
         "name", "nc", "nw", "L", "K", "d", "word_freq", "layer_norm", "layer_norm_eps",
         "weight_decay_W", "weight_decay_U", "lr", "bsz", "num_epochs", "nspl", "n_test", "report",
-        "latent", "seed",
+        "latent", "seed"
     ]
 
     /// Keys that must be present (the others have the reference code's defaults).
@@ -30,8 +30,10 @@ extension Spec {
     public static func parse(dictionary dict: [String: Any]) throws(SpecError) -> Spec {
         for key in dict.keys.sorted() where !knownKeys.contains(key) {
             let near = nearest(key, in: knownKeys)
-            throw SpecError(field: key, "unknown key" + (near.map { "; did you mean '\($0)'?" } ?? "")
-                            + " (known keys: \(knownKeys.joined(separator: ", ")))")
+            throw SpecError(
+                field: key,
+                "unknown key" + (near.map { "; did you mean '\($0)'?" } ?? "")
+                    + " (known keys: \(knownKeys.joined(separator: ", ")))")
         }
         for key in requiredKeys where dict[key] == nil {
             throw SpecError(field: key, "missing (required keys: \(requiredKeys.joined(separator: ", ")))")
@@ -94,9 +96,11 @@ extension Spec {
         case .zipf: out.append(("word_freq", "zipf"))
         case .weights(let w): out.append(("word_freq", w))
         }
-        out += [("layer_norm", layerNorm), ("layer_norm_eps", layerNormEps), ("weight_decay_W", weightDecayW),
-                ("weight_decay_U", weightDecayU), ("lr", lr), ("bsz", bsz), ("num_epochs", numEpochs),
-                ("nspl", nspl), ("n_test", nTest), ("report", report)]
+        out += [
+            ("layer_norm", layerNorm), ("layer_norm_eps", layerNormEps), ("weight_decay_W", weightDecayW),
+            ("weight_decay_U", weightDecayU), ("lr", lr), ("bsz", bsz), ("num_epochs", numEpochs),
+            ("nspl", nspl), ("n_test", nTest), ("report", report)
+        ]
         switch latent {
         case .random: out.append(("latent", "random"))
         case .full: out.append(("latent", "full"))
@@ -114,9 +118,11 @@ extension Spec {
             case let i as Int: return String(i)
             case let u as UInt64: return String(u)
             case let d as Double: return formatDouble(d)
-            case let s as String: return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case let s as String:
+                return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
             case let a as [Double]: return "[" + a.map(formatDouble).joined(separator: ", ") + "]"
-            case let z as [[Int]]: return "[" + z.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+            case let z as [[Int]]:
+                return "[" + z.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
             default: return "null"
             }
         }
@@ -197,7 +203,8 @@ struct Reader {
             switch s {
             case "uniform": return .uniform
             case "zipf": return .zipf
-            default: throw SpecError(field: "word_freq", "must be \"uniform\", \"zipf\" or a list of s_c non-negative weights, got \"\(s)\"")
+            default:
+                throw SpecError(field: "word_freq", "must be \"uniform\", \"zipf\" or a list of s_c non-negative weights, got \"\(s)\"")
             }
         }
         if let a = v as? [Any] {
@@ -210,7 +217,8 @@ struct Reader {
             }
             return .weights(w)
         }
-        throw SpecError(field: "word_freq", "must be \"uniform\", \"zipf\" or a list of s_c non-negative weights, got \(Reader.describe(v))")
+        throw SpecError(
+            field: "word_freq", "must be \"uniform\", \"zipf\" or a list of s_c non-negative weights, got \(Reader.describe(v))")
     }
 
     func latent() throws(SpecError) -> LatentChoice {
@@ -269,7 +277,8 @@ func describeSyntaxError(_ error: Error, _ data: Data) -> String {
     for b in bytes.prefix(min(off, bytes.count)) {
         if b == 0x0A { line += 1; col = 1 } else { col += 1 }
     }
-    let lineText = String(decoding: bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropFirst(line - 1).first ?? [], as: UTF8.self)
+    let lineText = String(
+        decoding: bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropFirst(line - 1).first ?? [], as: UTF8.self)
     let detail = text.replacingOccurrences(of: #" around character \d+\."#, with: "", options: .regularExpression)
     return "\(detail) at line \(line), column \(col): \(lineText.trimmingCharacters(in: .whitespaces).prefix(80))"
 }
@@ -291,9 +300,13 @@ func nearest(_ key: String, in names: [String]) -> String? {
     let k = Array(key.lowercased())
     // A key that extends or abbreviates a known one ("lrate" for "lr", "epochs" for "num_epochs").
     let low = key.lowercased()
-    if let p = names.filter({ $0.count >= 2 && (low.hasPrefix($0.lowercased()) || low.hasSuffix($0.lowercased())
-                                 || $0.lowercased().hasSuffix(low) || $0.lowercased().hasPrefix(low)) && low.count >= 2 })
-        .max(by: { $0.count < $1.count }) {
+    if let p = names.filter({
+        $0.count >= 2
+            && (low.hasPrefix($0.lowercased()) || low.hasSuffix($0.lowercased())
+                || $0.lowercased().hasSuffix(low) || $0.lowercased().hasPrefix(low))
+            && low.count >= 2
+    })
+    .max(by: { $0.count < $1.count }) {
         return p
     }
     let scored = names.map { ($0, lev(k, Array($0.lowercased()))) }.min { $0.1 < $1.1 }

@@ -40,7 +40,10 @@ extension Spec {
         case .full:
             let space = fullLatentSpace
             guard let n = space.count else {
-                throw SpecError(field: "K", "the full latent space has nc^L = \(nc)^\(L) ≈ \(String(format: "%.3g", space.countAsDouble)) sequences, more than can be counted")
+                throw SpecError(
+                    field: "K",
+                    "the full latent space has nc^L = \(nc)^\(L) ≈ \(String(format: "%.3g", space.countAsDouble)) sequences, more than can be counted"
+                )
             }
             if K != n { throw SpecError(field: "K", "with latent \"full\", K must be nc^L = \(n) or left out (got \(K))") }
         case .explicit(let z):

@@ -62,8 +62,9 @@ public struct CellLock: Sendable {
 /// An exclusive advisory lock (flock) on a file for the duration of `body`: serialises the writes of
 /// a sweep's tables, so that the last table written holds every cell finished before it.
 func withFileLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                            withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent,
+        withIntermediateDirectories: true)
     let fd = open(path, O_CREAT | O_RDWR, 0o644)
     guard fd >= 0 else { throw ExperimentError(field: path, rule: "cannot open the lock file: \(String(cString: strerror(errno)))") }
     defer { close(fd) }

@@ -32,8 +32,10 @@ public struct Check: Codable, Sendable, Equatable {
         case toleranceSource = "tolerance_source"
     }
 
-    public init(id: String, statement: String, kind: Kind = .statement, instance: String, predicted: String, measured: String,
-                tolerance: String, toleranceSource: String, holds: Bool, record: String? = nil) {
+    public init(
+        id: String, statement: String, kind: Kind = .statement, instance: String, predicted: String, measured: String,
+        tolerance: String, toleranceSource: String, holds: Bool, record: String? = nil
+    ) {
         self.id = id
         self.statement = statement
         self.kind = kind

@@ -48,9 +48,11 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         case gradientTolerance = "gradient_tolerance"
     }
 
-    public init(base: Spec, nspl: [Int], regimes: [Regime], seeds: Int, optimizer: Optimizer,
-                maxIterations: Int = 3000, gradientTolerance: Double = 1e-7, starts: Int = defaultPredictStarts,
-                start: Start = .reference, finiteSample: Bool = false) throws {
+    public init(
+        base: Spec, nspl: [Int], regimes: [Regime], seeds: Int, optimizer: Optimizer,
+        maxIterations: Int = 3000, gradientTolerance: Double = 1e-7, starts: Int = defaultPredictStarts,
+        start: Start = .reference, finiteSample: Bool = false
+    ) throws {
         guard !nspl.isEmpty, nspl.allSatisfy({ $0 >= 1 }) else {
             throw ExperimentError(field: "nspl", rule: "must list positive integers (got \(nspl))")
         }
@@ -210,8 +212,10 @@ public final class ConvergenceSweep {
         let t0 = Date()
         let prediction = try prediction(regime: key.regime, seed: key.seed)
         let params: Parameters
-        var info: [String: String] = ["optimizer": plan.optimizer.rawValue, "prediction_method": prediction.method,
-                                      "prediction_exact": String(prediction.exact)]
+        var info: [String: String] = [
+            "optimizer": plan.optimizer.rawValue, "prediction_method": prediction.method,
+            "prediction_exact": String(prediction.exact)
+        ]
         switch plan.optimizer {
         case .sgd:
             // Checkpointed at every report epoch, so that an interrupted cell resumes where it stopped
@@ -227,28 +231,34 @@ public final class ConvergenceSweep {
             }
             let trainer = Trainer(spec: spec, resuming: resumed)
             let report = progress
-            try trainer.train(progress: { event in
-                if case .epoch(let r, true) = event {
-                    report?(String(format: "    %@: epoch %d/%d, train loss %.4f, train acc %.1f%%%@", key.description, r.epoch,
-                                   spec.numEpochs, r.trainLoss, 100 * r.trainAccuracy,
-                                   r.testAccuracy.map { String(format: ", test acc %.1f%%", 100 * $0) } ?? ""))
-                }
-            }, onReport: { t in
-                try run.saveCheckpoint(t.state, spec: spec, summary: t.summary())
-            })
+            try trainer.train(
+                progress: { event in
+                    if case .epoch(let r, true) = event {
+                        report?(
+                            String(
+                                format: "    %@: epoch %d/%d, train loss %.4f, train acc %.1f%%%@", key.description, r.epoch,
+                                spec.numEpochs, r.trainLoss, 100 * r.trainAccuracy,
+                                r.testAccuracy.map { String(format: ", test acc %.1f%%", 100 * $0) } ?? ""))
+                    }
+                },
+                onReport: { t in
+                    try run.saveCheckpoint(t.state, spec: spec, summary: t.summary())
+                })
             params = trainer.parameters
             info["epochs"] = String(spec.numEpochs)
             info["test_accuracy"] = String(trainer.history.last?.testAccuracy ?? .nan)
         case .fullBatch:
             let fb = FullBatchTrainer(spec: spec)
-            let start = plan.start == .prediction
+            let start =
+                plan.start == .prediction
                 ? try Compare.parameters(at: prediction, spec: spec, latents: spec.latentVariables()) : nil
             info["start"] = start == nil ? Start.reference.rawValue : Start.prediction.rawValue
             let report = progress
-            let r = try fb.minimise(from: start, maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance,
-                                    progress: { it, value in
-                                        if it % 500 == 0 { report?(String(format: "    %@: BFGS iteration %d, objective %.8f", key.description, it, value)) }
-                                    })
+            let r = try fb.minimise(
+                from: start, maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance,
+                progress: { it, value in
+                    if it % 500 == 0 { report?(String(format: "    %@: BFGS iteration %d, objective %.8f", key.description, it, value)) }
+                })
             params = r.parameters
             info["iterations"] = String(r.summary.epochs)
             info["stop"] = r.summary.stopReason ?? ""
@@ -263,8 +273,9 @@ public final class ConvergenceSweep {
         // Keep the network too, so pictures can be drawn later without retraining.
         try networkFolder(key).writeNetwork(params, spec: spec)
         if plan.optimizer == .sgd { try? FileManager.default.removeItem(atPath: inFlightFolder(key).path) }
-        return ConvergenceCell(regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info,
-                               predicted: plan.finiteSample ? try predictedMetrics(key) : [:])
+        return ConvergenceCell(
+            regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info,
+            predicted: plan.finiteSample ? try predictedMetrics(key) : [:])
     }
 
     /// What one call of ``run(shard:of:)`` did.

@@ -33,8 +33,10 @@ public struct ConvergenceCell: Codable, Sendable, Equatable {
     /// (within-concept ratio and objective gap at a collapsed limit minimiser).
     public var predicted: [Metric: Double]
 
-    public init(regime: Regime, nspl: Int, seed: UInt64, metrics: [Metric: Double], info: [String: String] = [:],
-                predicted: [Metric: Double] = [:]) {
+    public init(
+        regime: Regime, nspl: Int, seed: UInt64, metrics: [Metric: Double], info: [String: String] = [:],
+        predicted: [Metric: Double] = [:]
+    ) {
         self.regime = regime; self.nspl = nspl; self.seed = seed; self.metrics = metrics; self.info = info
         self.predicted = predicted
     }
@@ -168,7 +170,6 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
     /// Keys that appeared more than once with identical contents (kept once).
     public let duplicates: [ConvergenceCell.Key]
 
-
     /// Union of cells (from any number of shards): identical cells with the same key are kept once and
     /// listed in `duplicates`; cells with the same key and different contents are an error.
     public static func union(_ cells: [ConvergenceCell]) throws -> (cells: [ConvergenceCell], duplicates: [ConvergenceCell.Key]) {
@@ -222,12 +223,16 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
                     return (log(Double(r.nspl)), log(abs(m)))
                 }
                 guard pts.count >= 2, let fit = try? LinearFit.fit(x: pts.map(\.0), y: pts.map(\.1)) else { continue }
-                rates.append(Rate(regime: regime, metric: name, slope: fit.slope,
-                                  slopeStandardError: pts.count > 2 ? fit.slopeStandardError : .nan,
-                                  intercept: fit.intercept, points: pts.count))
+                rates.append(
+                    Rate(
+                        regime: regime, metric: name, slope: fit.slope,
+                        slopeStandardError: pts.count > 2 ? fit.slopeStandardError : .nan,
+                        intercept: fit.intercept, points: pts.count))
             }
         }
-        return ConvergenceTable(metrics: names, regimeNames: regimes.map(SettingNamed.init(wrappedValue:)), rows: rows, rates: rates, cells: cells, duplicates: dups)
+        return ConvergenceTable(
+            metrics: names, regimeNames: regimes.map(SettingNamed.init(wrappedValue:)), rows: rows, rates: rates, cells: cells,
+            duplicates: dups)
     }
 
     /// The metrics that have a prediction in some row.
@@ -311,7 +316,8 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
             }
             let rateCells = cols.map { m -> String in
                 guard let r = rate(regime: regime, metric: m) else { return "" }
-                return r.slopeStandardError.isNaN ? String(format: "%.2f", r.slope)
+                return r.slopeStandardError.isNaN
+                    ? String(format: "%.2f", r.slope)
                     : String(format: "%.3f ± %.2g", r.slope, r.slopeStandardError)
             }
             out += "| rate | | " + rateCells.joined(separator: " | ") + " |\n"

@@ -24,7 +24,8 @@ public enum Figures {
                 guard let s = r.metrics[metric], sign * s.mean > 0 else { return nil }
                 return PlotPoint(x: Double(r.nspl), y: sign * s.mean, yError: s.count > 1 ? 2 * s.se : nil)
             }
-            let name = regime.settingName + (table.rate(regime: regime, metric: metric).map { " (slope " + SVGPlot.short($0.slope) + ")" } ?? "")
+            let name =
+                regime.settingName + (table.rate(regime: regime, metric: metric).map { " (slope " + SVGPlot.short($0.slope) + ")" } ?? "")
             series.append((name: name, points: points))
             let predicted = mine.compactMap { r -> PlotPoint? in
                 guard let p = r.predicted[metric], sign * p > 0 else { return nil }
@@ -38,12 +39,15 @@ public enum Figures {
 
     /// Writes the figures of one network (PCA of words and classifier blocks, norm law) into a folder.
     @discardableResult
-    public static func writeNetworkFigures(spec: Spec, parameters p: Parameters, prediction: Prediction?, into dir: String,
-                                           prefix: String, title: String) throws -> [String] {
+    public static func writeNetworkFigures(
+        spec: Spec, parameters p: Parameters, prediction: Prediction?, into dir: String,
+        prefix: String, title: String
+    ) throws -> [String] {
         let layout = try ConceptLayout(concepts: spec.nc, wordsPerConcept: spec.sc)
         let words = try Compare.features(p, spec: spec)
         let u = Matrix(rows: p.K, cols: p.L * p.d, data: p.U.map(Double.init))
-        return try CollapsePlots.writeFigures(words: words, classifier: u, latents: BlockLayout(spec.latentVariables()), layout: layout,
-                                              predictedRho: prediction?.wordNorms, into: dir, prefix: prefix, titleSuffix: title)
+        return try CollapsePlots.writeFigures(
+            words: words, classifier: u, latents: BlockLayout(spec.latentVariables()), layout: layout,
+            predictedRho: prediction?.wordNorms, into: dir, prefix: prefix, titleSuffix: title)
     }
 }

@@ -22,11 +22,13 @@ public struct ReportPlan: Sendable {
     public static func named(_ name: String) -> ReportPlan? {
         switch name {
         case "quick":
-            ReportPlan(name: name, sweepBase: Spec.preset("quick")!, nspl: [5, 20, 50, 100], seeds: 1, optimizer: .fullBatch,
-                       maxIterations: 4000)
+            ReportPlan(
+                name: name, sweepBase: Spec.preset("quick")!, nspl: [5, 20, 50, 100], seeds: 1, optimizer: .fullBatch,
+                maxIterations: 4000)
         case "paper":
-            ReportPlan(name: name, sweepBase: Spec.preset("fig3")!, nspl: [5, 10, 20, 50], seeds: 1, optimizer: .sgd,
-                       maxIterations: 4000)
+            ReportPlan(
+                name: name, sweepBase: Spec.preset("fig3")!, nspl: [5, 10, 20, 50], seeds: 1, optimizer: .sgd,
+                maxIterations: 4000)
         default: nil
         }
     }
@@ -116,10 +118,13 @@ public struct Report {
     // MARK: instances
 
     /// SPEC 4.4's small instance: n_c = 3, s_c = 3, L = 2, d = 4, λ = 0.01, full latent space.
-    static func small(_ freq: WordFrequency = .uniform, layerNorm: Bool = false, eps: Double = 1e-5,
-                      latent: LatentChoice = .full, L: Int = 2, K: Int = 9, lambda: Double = 0.01, name: String) -> Spec {
-        var s = Spec(nc: 3, nw: 9, L: L, K: K, d: 4, wordFreq: freq, layerNorm: layerNorm, layerNormEps: eps,
-                     weightDecayW: lambda, weightDecayU: lambda, latent: latent, seed: 1, name: name)
+    static func small(
+        _ freq: WordFrequency = .uniform, layerNorm: Bool = false, eps: Double = 1e-5,
+        latent: LatentChoice = .full, L: Int = 2, K: Int = 9, lambda: Double = 0.01, name: String
+    ) -> Spec {
+        var s = Spec(
+            nc: 3, nw: 9, L: L, K: K, d: 4, wordFreq: freq, layerNorm: layerNorm, layerNormEps: eps,
+            weightDecayW: lambda, weightDecayU: lambda, latent: latent, seed: 1, name: name)
         if case .full = latent { s.K = FullLatentSpace(concepts: 3, length: L).count! }
         return s
     }
@@ -128,43 +133,57 @@ public struct Report {
 
     /// The statements checked by `verify`, with their instances and tolerances.
     static let verifyChecks: [VerifyCheck] = [
-        VerifyCheck(id: "p1-within-concept-collapse", statement: "P1 within-concept collapse (uniform μ, any Z)",
-                    spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
-                    criteria: [.collapsed, .objectiveMatches], tolerance: 1e-6),
-        VerifyCheck(id: "p2-type-i-minimiser", statement: "P2 type-I minimiser (full latent space, uniform μ)",
-                    spec: small(name: "SPEC 4.4 small instance, full latent space"),
-                    criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
-        VerifyCheck(id: "p3-type-ii-minimiser", statement: "P3 type-II minimiser (full latent space, μ = (0.6, 0.3, 0.1))",
-                    spec: small(skewed, name: "small instance, skewed μ"),
-                    criteria: [.objectiveMatches, .normsFollowFrequency, .directionsCollapsed], tolerance: 1e-6),
-        VerifyCheck(id: "p4-layernorm-eps0", statement: "P4 LayerNorm, ε = 0 (full latent space, μ = (0.6, 0.3, 0.1))",
-                    spec: small(skewed, layerNorm: true, eps: 0, name: "small instance, LayerNorm ε = 0"),
-                    criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
-        VerifyCheck(id: "p4-layernorm-eps1e-5", statement: "P4 LayerNorm, ε = 1e-5 (full latent space, μ = (0.6, 0.3, 0.1))",
-                    spec: small(skewed, layerNorm: true, eps: 1e-5, name: "small instance, LayerNorm ε = 1e-5"),
-                    criteria: [.objectiveMatches, .directionsCollapsed], tolerance: 1e-6),
-        VerifyCheck(id: "p4prime-idealised-layernorm-random-z", statement: "P4' (conjecture) idealised LayerNorm, random Z",
-                    spec: small(skewed, layerNorm: true, eps: 0, latent: .random, L: 3, K: 5, lambda: 0.02,
-                                name: "n_c=3, s_c=3, L=3, K=5 random, LN ε=0"),
-                    criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "p1-within-concept-collapse", statement: "P1 within-concept collapse (uniform μ, any Z)",
+            spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
+            criteria: [.collapsed, .objectiveMatches], tolerance: 1e-6),
+        VerifyCheck(
+            id: "p2-type-i-minimiser", statement: "P2 type-I minimiser (full latent space, uniform μ)",
+            spec: small(name: "SPEC 4.4 small instance, full latent space"),
+            criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "p3-type-ii-minimiser", statement: "P3 type-II minimiser (full latent space, μ = (0.6, 0.3, 0.1))",
+            spec: small(skewed, name: "small instance, skewed μ"),
+            criteria: [.objectiveMatches, .normsFollowFrequency, .directionsCollapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "p4-layernorm-eps0", statement: "P4 LayerNorm, ε = 0 (full latent space, μ = (0.6, 0.3, 0.1))",
+            spec: small(skewed, layerNorm: true, eps: 0, name: "small instance, LayerNorm ε = 0"),
+            criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "p4-layernorm-eps1e-5", statement: "P4 LayerNorm, ε = 1e-5 (full latent space, μ = (0.6, 0.3, 0.1))",
+            spec: small(skewed, layerNorm: true, eps: 1e-5, name: "small instance, LayerNorm ε = 1e-5"),
+            criteria: [.objectiveMatches, .directionsCollapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "p4prime-idealised-layernorm-random-z", statement: "P4' (conjecture) idealised LayerNorm, random Z",
+            spec: small(
+                skewed, layerNorm: true, eps: 0, latent: .random, L: 3, K: 5, lambda: 0.02,
+                name: "n_c=3, s_c=3, L=3, K=5 random, LN ε=0"),
+            criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6)
     ]
 
     /// Negative controls: the same criteria on instances outside the statements' hypotheses, where they
     /// must say "does not hold" (a verdict that cannot come out "no" is not a verdict).
     static let verifyControls: [VerifyCheck] = [
-        VerifyCheck(id: "control-p1-zipf", statement: "P1's collapse criterion on non-uniform μ = (0.6, 0.3, 0.1) (outside P1: the W-minimiser need not be collapsed)",
-                    kind: .control,
-                    spec: small(skewed, latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02, skewed μ"),
-                    criteria: [.collapsed], tolerance: 1e-6),
-        VerifyCheck(id: "control-type-i-family-random-z", statement: "P2's type-I family on random Z (outside P2: for given latent variables R_c is lower)",
-                    kind: .control,
-                    spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
-                    criteria: [.simplexFamilyMatches], tolerance: 1e-6),
-        VerifyCheck(id: "control-p4prime-unseen-concept", statement: "P4' on latent variables in which concept 2 never occurs (outside P4': its words are unconstrained at ε = 0)",
-                    kind: .control,
-                    spec: small(skewed, layerNorm: true, eps: 0, latent: .explicit([[0, 1, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]),
-                                L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 explicit without concept 2, LN ε=0"),
-                    criteria: [.collapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "control-p1-zipf",
+            statement: "P1's collapse criterion on non-uniform μ = (0.6, 0.3, 0.1) (outside P1: the W-minimiser need not be collapsed)",
+            kind: .control,
+            spec: small(skewed, latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02, skewed μ"),
+            criteria: [.collapsed], tolerance: 1e-6),
+        VerifyCheck(
+            id: "control-type-i-family-random-z",
+            statement: "P2's type-I family on random Z (outside P2: for given latent variables R_c is lower)",
+            kind: .control,
+            spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
+            criteria: [.simplexFamilyMatches], tolerance: 1e-6),
+        VerifyCheck(
+            id: "control-p4prime-unseen-concept",
+            statement: "P4' on latent variables in which concept 2 never occurs (outside P4': its words are unconstrained at ε = 0)",
+            kind: .control,
+            spec: small(
+                skewed, layerNorm: true, eps: 0, latent: .explicit([[0, 1, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]),
+                L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 explicit without concept 2, LN ε=0"),
+            criteria: [.collapsed], tolerance: 1e-6)
     ]
 
     /// What the report computed, for the renderer.
@@ -200,18 +219,23 @@ public struct Report {
 
         // 3. Convergence sweep (P5).
         progress("report: convergence sweep (\(plan.optimizer.rawValue)), n_spl = \(plan.nspl.map(String.init).joined(separator: ", "))")
-        let sweepPlan = try SweepPlan(base: base, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds,
-                                      optimizer: plan.optimizer, maxIterations: plan.maxIterations)
+        let sweepPlan = try SweepPlan(
+            base: base, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds,
+            optimizer: plan.optimizer, maxIterations: plan.maxIterations)
         let sweepDir = folder + "/convergence"
         let sweep = ConvergenceSweep(plan: sweepPlan, folder: sweepDir)
         sweep.progress = { self.progress("  " + $0) }
         let ran = try sweep.run()
         guard ran.heldElsewhere.isEmpty else {
-            throw ExperimentError(field: sweepDir, rule: "\(ran.heldElsewhere.count) cell(s) are being trained by another process; rerun the report when it has finished")
+            throw ExperimentError(
+                field: sweepDir,
+                rule: "\(ran.heldElsewhere.count) cell(s) are being trained by another process; rerun the report when it has finished")
         }
         let table = try ConvergenceSweep.writeTables(from: [sweepDir], into: sweepDir)
         out.table = table
-        out.plots = ConvergenceSweep.plottedMetrics.filter { FileManager.default.fileExists(atPath: "\(sweepDir)/convergence-\($0.rawValue).svg") }
+        out.plots = ConvergenceSweep.plottedMetrics.filter {
+            FileManager.default.fileExists(atPath: "\(sweepDir)/convergence-\($0.rawValue).svg")
+        }
         out.checks += convergenceChecks(table)
 
         // 4. Figures of the networks at the largest n_spl.
@@ -219,9 +243,10 @@ public struct Report {
         for (r, p) in out.predictions {
             let key = ConvergenceCell.Key(regime: r, nspl: plan.nspl.max()!, seed: 0)
             let run = try sweep.networkFolder(key).loadNetwork()
-            let files = try Figures.writeNetworkFigures(spec: run.spec, parameters: run.parameters, prediction: p,
-                                                        into: folder + "/figures", prefix: "\(r.settingName)-",
-                                                        title: " — \(r.settingName), n_spl = \(key.nspl)")
+            let files = try Figures.writeNetworkFigures(
+                spec: run.spec, parameters: run.parameters, prediction: p,
+                into: folder + "/figures", prefix: "\(r.settingName)-",
+                title: " — \(r.settingName), n_spl = \(key.nspl)")
             out.figures.append((r, files.map { "figures/" + URL(fileURLWithPath: $0).lastPathComponent }))
         }
 
@@ -244,9 +269,11 @@ public struct Report {
             let record = "verify/\(c.id).json"
             try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
             let e = c.evaluate(v)
-            checks.append(Check(id: c.id, statement: c.statement, instance: c.spec.name ?? "", predicted: e.predicted,
-                                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
-                                    holds: e.holds, record: record))
+            checks.append(
+                Check(
+                    id: c.id, statement: c.statement, instance: c.spec.name ?? "", predicted: e.predicted,
+                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
+                    holds: e.holds, record: record))
         }
         checks.append(try thresholdCheck())
         for c in Self.verifyControls {
@@ -255,9 +282,11 @@ public struct Report {
             let record = "verify/\(c.id).json"
             try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
             let e = c.evaluate(v)
-            checks.append(Check(id: c.id, statement: c.statement, kind: .control, instance: c.spec.name ?? "", predicted: e.predicted,
-                                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
-                                    holds: e.holds, record: record))
+            checks.append(
+                Check(
+                    id: c.id, statement: c.statement, kind: .control, instance: c.spec.name ?? "", predicted: e.predicted,
+                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
+                    holds: e.holds, record: record))
         }
         checks.append(try thresholdControl())
 
@@ -280,8 +309,9 @@ public struct Report {
             id: "p2-threshold", statement: "P2 threshold (trivial minimiser iff sqrt(λ_W λ_U n_w K L) ≥ L)",
             instance: "SPEC 4.4 small instance, λ = λ* ± 2%",
             predicted: String(format: "λ* = %.6f: learned below, trivial above", critical),
-            measured: String(format: "0.98λ*: min R = %.6f, trivial = %@; 1.02λ*: min R = %.6f, trivial = %@ (log K = %.6f)",
-                             vb.bestObjective, String(pb.trivial), va.bestObjective, String(pa.trivial), log(Double(base.K))),
+            measured: String(
+                format: "0.98λ*: min R = %.6f, trivial = %@; 1.02λ*: min R = %.6f, trivial = %@ (log K = %.6f)",
+                vb.bestObjective, String(pb.trivial), va.bestObjective, String(pa.trivial), log(Double(base.K))),
             tolerance: "prediction learned at 0.98λ* and trivial at 1.02λ*, and |min R − predicted| ≤ 1e-6 on both sides",
             toleranceSource: VerifyCheck.toleranceSource, holds: holds)
     }
@@ -295,7 +325,8 @@ public struct Report {
         above.weightDecayW = critical * 1.02; above.weightDecayU = critical * 1.02
         let pb = try predict(spec: below), pa = try predict(spec: above)
         return Check(
-            id: "control-threshold-wrong-side", statement: "P2's threshold read on the wrong side (trivial below λ*, learned above)", kind: .control,
+            id: "control-threshold-wrong-side", statement: "P2's threshold read on the wrong side (trivial below λ*, learned above)",
+            kind: .control,
             instance: "SPEC 4.4 small instance, λ = λ* ± 2%",
             predicted: String(format: "λ* = %.6f", critical),
             measured: "0.98λ*: trivial = \(pb.trivial); 1.02λ*: trivial = \(pa.trivial)",
@@ -316,13 +347,14 @@ public struct Report {
         }
         let lastGap = table.rows.filter { $0.regime == .typeI }.max { $0.nspl < $1.nspl }?.metrics[.objectiveGap]?.mean
         if let g = lastGap { detail.append(String(format: "uniform objective gap at n_spl = %d: %.2e", plan.nspl.max()!, g)) }
-        checks.append(Check(
-            id: "p5-convergence", statement: "P5 convergence (uniform and zipf-ln: within-concept ratio falls with n_spl)",
-            instance: "\(plan.sweepBase.name ?? "") sweep, n_spl = \(sizes), \(plan.seeds) seed(s)",
-            predicted: "ratio → 0, objective gap → 0", measured: detail.joined(separator: "; "),
-            tolerance: "fitted slope of log ratio against log n_spl < 0",
-            toleranceSource: "sign only: no rate is predicted here (one seed per n_spl; the rate with intervals is P6's)",
-            holds: holds))
+        checks.append(
+            Check(
+                id: "p5-convergence", statement: "P5 convergence (uniform and zipf-ln: within-concept ratio falls with n_spl)",
+                instance: "\(plan.sweepBase.name ?? "") sweep, n_spl = \(sizes), \(plan.seeds) seed(s)",
+                predicted: "ratio → 0, objective gap → 0", measured: detail.joined(separator: "; "),
+                tolerance: "fitted slope of log ratio against log n_spl < 0",
+                toleranceSource: "sign only: no rate is predicted here (one seed per n_spl; the rate with intervals is P6's)",
+                holds: holds))
         let zipfRows = table.rows.filter { $0.regime == .typeII }.sorted { $0.nspl < $1.nspl }
         if zipfRows.count >= 2 {
             let dirRate = table.rate(regime: .typeII, metric: .directionResidual)
@@ -333,15 +365,17 @@ public struct Report {
             // The verdict rests on the directions. The norm law's largest error is that of the rarest
             // ranks, seen a few times each: it is reported, not judged (a tolerance for it needs the
             // finite-sample spread of P6).
-            checks.append(Check(
-                id: "p5-type-ii-directions", statement: "P5, zipf without LayerNorm (type II: directions collapse; norm law reported)",
-                instance: "\(plan.sweepBase.name ?? "") sweep, zipf, n_spl = \(sizes)",
-                predicted: "direction residual → 0; word norms → ρ_β",
-                measured: String(format: "direction residual %@ (slope %.2f); norm-law max error %@ (slope %.2f)",
-                                 ends(.directionResidual), dirRate?.slope ?? .nan, ends(.normLawMaxError), normRate?.slope ?? .nan),
-                tolerance: "fitted slope of log direction residual against log n_spl < 0",
-                toleranceSource: "sign only: no rate is predicted here; the norm law is reported, not judged",
-                holds: (dirRate?.slope ?? 0) < 0))
+            checks.append(
+                Check(
+                    id: "p5-type-ii-directions", statement: "P5, zipf without LayerNorm (type II: directions collapse; norm law reported)",
+                    instance: "\(plan.sweepBase.name ?? "") sweep, zipf, n_spl = \(sizes)",
+                    predicted: "direction residual → 0; word norms → ρ_β",
+                    measured: String(
+                        format: "direction residual %@ (slope %.2f); norm-law max error %@ (slope %.2f)",
+                        ends(.directionResidual), dirRate?.slope ?? .nan, ends(.normLawMaxError), normRate?.slope ?? .nan),
+                    tolerance: "fitted slope of log direction residual against log n_spl < 0",
+                    toleranceSource: "sign only: no rate is predicted here; the norm law is reported, not judged",
+                    holds: (dirRate?.slope ?? 0) < 0))
         }
         return checks
     }
@@ -356,7 +390,8 @@ public struct ReportRenderer {
 
     func row(_ c: Check) -> String {
         let record = c.record.map { " ([record](\($0)))" } ?? ""
-        return "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "**no**")\(record) |\n"
+        return
+            "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "**no**")\(record) |\n"
     }
 
     public var markdown: String {
@@ -386,29 +421,44 @@ public struct ReportRenderer {
         md += "| control | instance | predicted | measured | criterion | criterion holds | as expected |\n|---|---|---|---|---|---|---|\n"
         for c in outcome.checks where c.kind == .control {
             let record = c.record.map { " ([record](\($0)))" } ?? ""
-            md += "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "no")\(record) | \(c.holds ? "**no**" : "yes") |\n"
+            md +=
+                "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "no")\(record) | \(c.holds ? "**no**" : "yes") |\n"
         }
 
-        md += "\n## Predictions for the sweep's task (\(base.name ?? "")): n_c = \(base.nc), s_c = \(base.sc), L = \(base.L), K = \(base.K), d = \(base.d)\n\n"
-        md += "| regime | method | exact | objective | cross-entropy | feature norm (most / least frequent word) | classifier norm | trivial |\n|---|---|---|---|---|---|---|---|\n"
+        md +=
+            "\n## Predictions for the sweep's task (\(base.name ?? "")): n_c = \(base.nc), s_c = \(base.sc), L = \(base.L), K = \(base.K), d = \(base.d)\n\n"
+        md +=
+            "| regime | method | exact | objective | cross-entropy | feature norm (most / least frequent word) | classifier norm | trivial |\n|---|---|---|---|---|---|---|---|\n"
         for (r, p) in outcome.predictions {
-            md += String(format: "| %@ (%@) | %@ | %@ | %.5f | %.5f | %.4f / %.4f | %.4f | %@ |\n", r.settingName, r.rawValue, p.method, p.exact ? "yes" : "approximation",
-                         p.objective, p.crossEntropy, p.wordNorms.first ?? .nan, p.wordNorms.last ?? .nan, p.classifierNorm, String(p.trivial))
+            md += String(
+                format: "| %@ (%@) | %@ | %@ | %.5f | %.5f | %.4f / %.4f | %.4f | %@ |\n", r.settingName, r.rawValue, p.method,
+                p.exact ? "yes" : "approximation",
+                p.objective, p.crossEntropy, p.wordNorms.first ?? .nan, p.wordNorms.last ?? .nan, p.classifierNorm, String(p.trivial))
         }
-        md += "\nThe predictions' JSON: " + outcome.predictions.map { "[\($0.regime.settingName)](predictions/\($0.regime.settingName).json)" }.joined(separator: ", ") + ".\n"
+        md +=
+            "\nThe predictions' JSON: "
+            + outcome.predictions.map { "[\($0.regime.settingName)](predictions/\($0.regime.settingName).json)" }.joined(separator: ", ")
+            + ".\n"
 
         if let table = outcome.table {
             md += "\n## P5: finite samples converge to the limit as n_spl grows\n\n"
             md += "\(plan.seeds) network(s) per (regime, n_spl), "
-            md += plan.optimizer == .fullBatch
+            md +=
+                plan.optimizer == .fullBatch
                 ? "the empirical-risk minimiser found by BFGS from the reference initialisation (a local minimiser), "
                 : "trained with the reference SGD protocol at a fixed number of SGD steps, "
             md += "each set against the prediction of its regime. Full table: [convergence/convergence.md](convergence/convergence.md) "
             md += "(also .csv and .json).\n\n"
-            let shown: [Metric] = [.nc1Ratio, .directionResidual, .normLawMaxError, .objectiveGap, .procrustesWords, .nc3MeanCosine, .trainAccuracy]
-            md += "| regime | n_spl | " + shown.map(\.rawValue).joined(separator: " | ") + " |\n|---|---:|" + String(repeating: "---:|", count: shown.count) + "\n"
+            let shown: [Metric] = [
+                .nc1Ratio, .directionResidual, .normLawMaxError, .objectiveGap, .procrustesWords, .nc3MeanCosine, .trainAccuracy
+            ]
+            md +=
+                "| regime | n_spl | " + shown.map(\.rawValue).joined(separator: " | ") + " |\n|---|---:|"
+                + String(repeating: "---:|", count: shown.count) + "\n"
             for r in table.rows {
-                md += "| \(r.regime.settingName) | \(r.nspl) | " + shown.map { m in r.metrics[m].map { String(format: "%.4g", $0.mean) } ?? "-" }.joined(separator: " | ") + " |\n"
+                md +=
+                    "| \(r.regime.settingName) | \(r.nspl) | "
+                    + shown.map { m in r.metrics[m].map { String(format: "%.4g", $0.mean) } ?? "-" }.joined(separator: " | ") + " |\n"
             }
             md += "\nFitted rates (slope of log metric against log n_spl):\n\n"
             for r in table.regimes {

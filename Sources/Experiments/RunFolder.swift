@@ -59,10 +59,12 @@ public struct RunFolder: Sendable {
         let staging = file(".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let p = state.parameters
-        try NPY.write(NPY.Array(shape: [p.W.count + p.U.count], values: .float32(p.W + p.U)),
-                      to: (staging as NSString).appendingPathComponent("parameters.npy"))
-        try AtomicFile.writeJSON(StoredState(epoch: state.epoch, seconds: state.seconds, history: state.history),
-                                 to: (staging as NSString).appendingPathComponent("state.json"))
+        try NPY.write(
+            NPY.Array(shape: [p.W.count + p.U.count], values: .float32(p.W + p.U)),
+            to: (staging as NSString).appendingPathComponent("parameters.npy"))
+        try AtomicFile.writeJSON(
+            StoredState(epoch: state.epoch, seconds: state.seconds, history: state.history),
+            to: (staging as NSString).appendingPathComponent("state.json"))
         try? fm.removeItem(atPath: file(name))  // a set of the same epoch left by an earlier crash
         guard rename(staging, file(name)) == 0 else {
             throw FileError(path: file(name), reason: "cannot move the checkpoint set into place: \(String(cString: strerror(errno)))")

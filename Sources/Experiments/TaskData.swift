@@ -43,8 +43,9 @@ public enum TaskData {
         }
         func set(_ prefix: String, perClass: Int) throws -> SentenceSet {
             let n = spec.K * perClass
-            return SentenceSet(length: spec.L, words: try ints("\(prefix)_words.npy", shape: [n, spec.L], below: spec.nw),
-                               labels: try ints("\(prefix)_labels.npy", shape: [n], below: spec.K))
+            return SentenceSet(
+                length: spec.L, words: try ints("\(prefix)_words.npy", shape: [n, spec.L], below: spec.nw),
+                labels: try ints("\(prefix)_labels.npy", shape: [n], below: spec.K))
         }
         return (try set("train", perClass: spec.nspl), try set("test", perClass: spec.nTest))
     }

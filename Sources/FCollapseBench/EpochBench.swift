@@ -31,25 +31,33 @@ struct EpochBench: ParsableCommand {
         // Three products of bsz x L·d x K per minibatch (logits, dX, the update of U).
         let flop = Double(batches) * 3 * 2 * Double(spec.bsz) * Double(spec.L * spec.d) * Double(spec.K)
         print("BLAS: \(BLAS.implementation), threads = \(BLAS.threads)")
-        print(String(format: "fcollapse %@: median %.3f s per epoch over %d epochs (%@), %.1f GFLOP/s in the three sgemm products",
-                     preset, med, epochs, times.map { String(format: "%.3f", $0) }.joined(separator: ", "), flop / med / 1e9))
+        print(
+            String(
+                format: "fcollapse %@: median %.3f s per epoch over %d epochs (%@), %.1f GFLOP/s in the three sgemm products",
+                preset, med, epochs, times.map { String(format: "%.3f", $0) }.joined(separator: ", "), flop / med / 1e9))
         guard !noPytorch else { return }
         guard let py = try ensureVenv() else { return }
-        let args = [script, "--nw", "\(spec.nw)", "--L", "\(spec.L)", "--K", "\(spec.K)", "--d", "\(spec.d)",
-                    "--nspl", "\(spec.nspl)", "--bsz", "\(spec.bsz)", "--lr", "\(spec.lr)", "--wd", "\(spec.weightDecayW)",
-                    "--epochs", "\(epochs + 1)", "--threads", "\(threads)"] + (spec.layerNorm ? ["--layer-norm"] : [])
+        let args =
+            [
+                script, "--nw", "\(spec.nw)", "--L", "\(spec.L)", "--K", "\(spec.K)", "--d", "\(spec.d)",
+                "--nspl", "\(spec.nspl)", "--bsz", "\(spec.bsz)", "--lr", "\(spec.lr)", "--wd", "\(spec.weightDecayW)",
+                "--epochs", "\(epochs + 1)", "--threads", "\(threads)"
+            ] + (spec.layerNorm ? ["--layer-norm"] : [])
         let (status, out) = runProcess(py, args)
         guard status == 0, let line = out.split(separator: "\n").last,
-              let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let all = obj["epoch_seconds"] as? [Double] else {
+            let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let all = obj["epoch_seconds"] as? [Double]
+        else {
             print("PyTorch run failed (exit \(status)): \(out)")
             return
         }
         let ptimes = Array(all.dropFirst())  // the first epoch is a warm-up there too
         let pmed = median(ptimes)
-        print(String(format: "PyTorch %@ (%@ threads): median %.3f s per epoch over %d epochs (%@), %.1f GFLOP/s",
-                     "\(obj["torch"] ?? "?")", "\(obj["threads"] ?? "?")", pmed, ptimes.count,
-                     ptimes.map { String(format: "%.3f", $0) }.joined(separator: ", "), flop / pmed / 1e9))
+        print(
+            String(
+                format: "PyTorch %@ (%@ threads): median %.3f s per epoch over %d epochs (%@), %.1f GFLOP/s",
+                "\(obj["torch"] ?? "?")", "\(obj["threads"] ?? "?")", pmed, ptimes.count,
+                ptimes.map { String(format: "%.3f", $0) }.joined(separator: ", "), flop / pmed / 1e9))
         print(String(format: "speed-up of fcollapse over PyTorch: %.2fx", pmed / med))
     }
 

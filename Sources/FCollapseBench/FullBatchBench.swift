@@ -14,10 +14,16 @@ struct FullBatchBench: ParsableCommand {
     @Option(help: "Sentences per class.") var nspl = 500
     @Option(help: "Timed evaluations (the median is reported).") var reps = 3
     @Option(help: "Threads.") var threads = 2
-    @Option(help: "Precisions of the two passes, comma-separated: single, double (both are timed side by side, and the single-precision value and gradient are compared with the double ones).")
+    @Option(
+        help:
+            "Precisions of the two passes, comma-separated: single, double (both are timed side by side, and the single-precision value and gradient are compared with the double ones)."
+    )
     var precision = "single,double"
     @Option(help: "LayerNorm settings to time, comma-separated: off, on.") var layerNorm = "off,on"
-    @Option(help: "In single precision, whether pass 1 saves the exponentials for pass 2 or pass 2 recomputes them, comma-separated: saved, recomputed (both are timed side by side).")
+    @Option(
+        help:
+            "In single precision, whether pass 1 saves the exponentials for pass 2 or pass 2 recomputes them, comma-separated: saved, recomputed (both are timed side by side)."
+    )
     var exponentials = "saved,recomputed"
 
     func validate() throws {
@@ -71,17 +77,23 @@ struct FullBatchBench: ParsableCommand {
                     cpu.append(Self.cpuSeconds() - c0)
                 }
                 let med = median(Array(times.dropFirst())), medCPU = median(Array(cpu.dropFirst()))
-                print(String(format: "full batch, %@, layer norm %@: N = %d, %d variables: median %.3f s wall (%.3f s CPU over all threads) per risk + gradient over %d (%@), threads = %d, value %.8f",
-                             name, ln ? "on " : "off", set.count, risk.dimension, med, medCPU, reps,
-                             times.dropFirst().map { String(format: "%.3f", $0) }.joined(separator: ", "), risk.threads, value))
+                print(
+                    String(
+                        format:
+                            "full batch, %@, layer norm %@: N = %d, %d variables: median %.3f s wall (%.3f s CPU over all threads) per risk + gradient over %d (%@), threads = %d, value %.8f",
+                        name, ln ? "on " : "off", set.count, risk.dimension, med, medCPU, reps,
+                        times.dropFirst().map { String(format: "%.3f", $0) }.joined(separator: ", "), risk.threads, value))
                 fflush(nil)
                 results.append((prec, value, g, med))
             }
             if let s = results.first(where: { $0.0 == .single }), let d = results.first(where: { $0.0 == .double }) {
                 var diff = 0.0, norm = 0.0
                 for i in 0..<d.2.count { diff += (s.2[i] - d.2[i]) * (s.2[i] - d.2[i]); norm += d.2[i] * d.2[i] }
-                print(String(format: "  single against double: value %.2e relative, gradient %.2e relative (2-norm); wall time ratio double/single %.1fx",
-                             abs(s.1 - d.1) / abs(d.1), (diff / norm).squareRoot(), d.3 / s.3))
+                print(
+                    String(
+                        format:
+                            "  single against double: value %.2e relative, gradient %.2e relative (2-norm); wall time ratio double/single %.1fx",
+                        abs(s.1 - d.1) / abs(d.1), (diff / norm).squareRoot(), d.3 / s.3))
             }
         }
     }

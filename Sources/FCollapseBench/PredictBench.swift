@@ -43,9 +43,13 @@ struct PredictBench: ParsableCommand {
                     cpu.append(Double(clock() - c0) / Double(CLOCKS_PER_SEC))
                 }
                 let p = last!
-                print(String(format: "%@: median %.2f s wall, %.2f s CPU (all threads) over %d runs (load average %@ before, %@ after); method %@, objective %.6f, CE %.5f, b %.4f, RMS feature norm %.4f, starts %@",
-                             name, median(wall), median(cpu), runs, load0, loadAverage(), p.method, p.objective, p.crossEntropy, p.classifierNorm,
-                             p.rmsWordNorm, p.starts.map { String(format: "%.6f", $0) }.joined(separator: " ")))
+                print(
+                    String(
+                        format:
+                            "%@: median %.2f s wall, %.2f s CPU (all threads) over %d runs (load average %@ before, %@ after); method %@, objective %.6f, CE %.5f, b %.4f, RMS feature norm %.4f, starts %@",
+                        name, median(wall), median(cpu), runs, load0, loadAverage(), p.method, p.objective, p.crossEntropy,
+                        p.classifierNorm,
+                        p.rmsWordNorm, p.starts.map { String(format: "%.6f", $0) }.joined(separator: " ")))
                 if p.method == "sampled" {
                     let s = p.wordNorms, n = s.count
                     var jag = 0.0, jagAt = 0
@@ -55,20 +59,25 @@ struct PredictBench: ParsableCommand {
                     }
                     var runMin = Double.infinity, rises = 0
                     for v in s { if v > runMin * (1 + 1e-12) { rises += 1 }; runMin = min(runMin, v) }
-                    var line = String(format: "  %@ estimator, %d samples per class: rare-rank jaggedness max |Δ²s|/s = %.3g (rank %d), %d ranks above a more frequent one",
-                                      est.rawValue, p.samplesPerClass ?? 0, jag, jagAt, rises)
+                    var line = String(
+                        format:
+                            "  %@ estimator, %d samples per class: rare-rank jaggedness max |Δ²s|/s = %.3g (rank %d), %d ranks above a more frequent one",
+                        est.rawValue, p.samplesPerClass ?? 0, jag, jagAt, rises)
                     if let se = p.wordNormsStandardError {
                         let rel = zip(se, s).map { $1 > 0 ? $0 / $1 : 0 }
                         let worst = rel.indices.max { rel[$0] < rel[$1] } ?? 0
-                        line += String(format: "; largest SE/s = %.3g%% (rank %d), SE/s at rank %d = %.3g%%", 100 * rel[worst], worst, n - 1, 100 * (rel.last ?? 0))
+                        line += String(
+                            format: "; largest SE/s = %.3g%% (rank %d), SE/s at rank %d = %.3g%%", 100 * rel[worst], worst, n - 1,
+                            100 * (rel.last ?? 0))
                     }
                     if let rho = p.rho { line += String(format: "; Σ‖w‖² = %.2f", Double(spec.nc) * rho.reduce(0) { $0 + $1 * $1 }) }
                     print(line)
                 }
             }
         }
-        print("command: swift run -c release fcollapse-bench predict --presets \(presets) --runs \(runs) --starts \(starts) --estimators \(estimators)"
-              + (samples.map { " --samples \($0)" } ?? ""))
+        print(
+            "command: swift run -c release fcollapse-bench predict --presets \(presets) --runs \(runs) --starts \(starts) --estimators \(estimators)"
+                + (samples.map { " --samples \($0)" } ?? ""))
     }
 }
 

@@ -24,8 +24,9 @@ struct SgemmBench: ParsableCommand {
         func trial() -> Double {
             let t0 = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<reps {
-                BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-                           beta: 0, c: &c, ldc: n)
+                BLAS.sgemm(
+                    transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                    beta: 0, c: &c, ldc: n)
             }
             return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(reps)
         }
@@ -33,7 +34,9 @@ struct SgemmBench: ParsableCommand {
         let times = (0..<trials).map { _ in trial() }
         let med = median(times)
         print("BLAS: \(BLAS.implementation), threads = \(BLAS.threads)")
-        print(String(format: "sgemm (%d x %d)·(%d x %d): median %.3f ms per product over %d trials of %d, %.1f GFLOP/s",
-                     m, k, k, n, med * 1e3, trials, reps, flop / med / 1e9))
+        print(
+            String(
+                format: "sgemm (%d x %d)·(%d x %d): median %.3f ms per product over %d trials of %d, %.1f GFLOP/s",
+                m, k, k, n, med * 1e3, trials, reps, flop / med / 1e9))
     }
 }

@@ -17,14 +17,18 @@ struct ConvergeCommand: ParsableCommand {
 
     @OptionGroup var source: SpecSource
     @Option(help: "Training sentences per class, comma-separated.") var nspl = "5,10,20,50,100,200,500"
-    @Option(help: "Regimes, comma-separated: uniform (type I), zipf (type II), zipf-ln (LayerNorm); type-I, type-II, layernorm are accepted too.")
+    @Option(
+        help:
+            "Regimes, comma-separated: uniform (type I), zipf (type II), zipf-ln (LayerNorm); type-I, type-II, layernorm are accepted too.")
     var regimes = "uniform,zipf,zipf-ln"
     @Option(help: "sgd (the reference protocol, step count held fixed) or full-batch (exact empirical-risk minimiser).")
     var optimizer: Optimizer = .sgd
     @Option(help: "Full-batch start: reference (the reference initialisation) or prediction (the predicted configuration).")
     var start = "reference"
     @Option(help: "Seeds per cell.") var seeds = 1
-    @Flag(help: "Also record SPEC 6's predicted means (nc1_ratio_predicted, objective_gap_predicted = coefficient/N) in every cell and table.")
+    @Flag(
+        help: "Also record SPEC 6's predicted means (nc1_ratio_predicted, objective_gap_predicted = coefficient/N) in every cell and table."
+    )
     var finiteSample = false
     @Option(help: "Full-batch: BFGS iteration limit.") var maxIterations = 3000
     @Option(help: "Run one slice of the cells, i/n (1-based), e.g. for Slurm: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT")
@@ -53,8 +57,9 @@ struct ConvergeCommand: ParsableCommand {
         guard let st = Start(rawValue: start) else {
             throw ValidationError("--start must be reference or prediction (got '\(start)')")
         }
-        let plan = try SweepPlan(base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations,
-                                 start: st, finiteSample: finiteSample)
+        let plan = try SweepPlan(
+            base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations,
+            start: st, finiteSample: finiteSample)
         for key in plan.cells {
             try plan.spec(for: key).checkMemory(for: opt == .sgd ? .train : .fullBatch)
         }
@@ -64,7 +69,9 @@ struct ConvergeCommand: ParsableCommand {
         printError("converge: \(cells.count) of \(plan.cells.count) cells in shard \(shard), into \(out)")
         let ran = try sweep.run(shard: parts[0], of: parts[1])
         if !ran.heldElsewhere.isEmpty {
-            printError("converge: \(ran.heldElsewhere.count) cell(s) are being trained by another process; the table below lacks them until it finishes")
+            printError(
+                "converge: \(ran.heldElsewhere.count) cell(s) are being trained by another process; the table below lacks them until it finishes"
+            )
         }
         let table = try ConvergenceSweep.writeTables(from: [out], into: out)
         print(table.markdown)
@@ -84,7 +91,9 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         guard !folders.isEmpty else { throw ValidationError("give at least one converge folder") }
         let table = try ConvergenceSweep.writeTables(from: folders, into: out)
-        if !table.duplicates.isEmpty { printError("note: \(table.duplicates.count) cell(s) appeared in several folders with identical results") }
+        if !table.duplicates.isEmpty {
+            printError("note: \(table.duplicates.count) cell(s) appeared in several folders with identical results")
+        }
         print(table.markdown)
         printError("merged \(table.cells.count) cells from \(folders.count) folder(s) into \(out)")
     }

@@ -13,7 +13,7 @@ struct FCollapse: AsyncParsableCommand {
         subcommands: [
             ReportCommand.self, SpecCommand.self, SampleCommand.self, PredictCommand.self, VerifyCommand.self,
             TrainCommand.self, CompareCommand.self, ConvergeCommand.self, MergeCommand.self,
-            NotebookCommand.self,
+            NotebookCommand.self
         ]
     )
 }

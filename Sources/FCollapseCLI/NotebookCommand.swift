@@ -122,7 +122,8 @@ private func checkRecorded(_ common: NotebookCommand.Common) throws {
         failures += r.failures
         if common.failFast && !r.failures.isEmpty { break }
     }
-    let summary = "\(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s") checked against their recorded outputs: "
+    let summary =
+        "\(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s") checked against their recorded outputs: "
         + "\(hold) hold, \(fail) fail, \(unchecked) cannot be checked"
     if failures.isEmpty {
         printError("ok: " + summary)
@@ -135,8 +136,9 @@ private func checkRecorded(_ common: NotebookCommand.Common) throws {
 
 private func runNotebooks(_ common: NotebookCommand.Common, rewrite: Bool, maxOutputLines: Int?) throws {
     let notebooks = try loadNotebooks(common.files)
-    let options = RunOptions(quick: common.quick, rewrite: rewrite, failFast: common.failFast,
-                             maxOutputLines: maxOutputLines, executable: currentExecutable(), stopOnInterrupt: true)
+    let options = RunOptions(
+        quick: common.quick, rewrite: rewrite, failFast: common.failFast,
+        maxOutputLines: maxOutputLines, executable: currentExecutable(), stopOnInterrupt: true)
     var failures: [CellFailure] = []
     var cells = 0
     let start = DispatchTime.now().uptimeNanoseconds
@@ -148,7 +150,8 @@ private func runNotebooks(_ common: NotebookCommand.Common, rewrite: Bool, maxOu
         if common.failFast && !r.failures.isEmpty { break }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let summary = "\(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s"), \(cells) cell\(cells == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s"
+    let summary =
+        "\(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s"), \(cells) cell\(cells == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s"
     if failures.isEmpty {
         printError("ok: \(summary)")
         return

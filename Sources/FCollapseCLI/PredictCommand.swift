@@ -23,8 +23,14 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var source: SpecSource
     @Option(help: "Starts for the non-convex restricted problem.") var starts = defaultPredictStarts
-    @Option(help: "β-samples per class for the sampled type-II family (default: about 64,000 sentences in all for the pooled estimator, 8000 for the plain one).") var samples: Int?
-    @Option(help: "Estimator of the sampled type-II family: pooled (every rank uses every sample; per-rank standard errors) or plain (BFGS on the sample objective).")
+    @Option(
+        help:
+            "β-samples per class for the sampled type-II family (default: about 64,000 sentences in all for the pooled estimator, 8000 for the plain one)."
+    ) var samples: Int?
+    @Option(
+        help:
+            "Estimator of the sampled type-II family: pooled (every rank uses every sample; per-rank standard errors) or plain (BFGS on the sample objective)."
+    )
     var estimator: String = SampledEstimator.pooled.rawValue
     @Option(help: "Independent replicates for the pooled estimator's per-rank standard errors.") var replicates = 10
     @Flag(help: "Include the classifier U (K x L·d) of the restricted minimiser in the JSON.") var withClassifier = false
@@ -76,12 +82,16 @@ func format(_ v: Double) -> String { String(format: "%.6g", v) }
 
 func summary(_ p: Prediction, spec: Spec, indent: String = "") -> String {
     var lines: [String] = []
-    lines.append("\(indent)regime \(p.regime), method \(p.method)\(p.exact ? "" : " (approximation)")"
-                 + (p.layerNormEps.map { ", layer_norm_eps \(format($0))" } ?? "") + ", K = \(format(p.classes))")
+    lines.append(
+        "\(indent)regime \(p.regime), method \(p.method)\(p.exact ? "" : " (approximation)")"
+            + (p.layerNormEps.map { ", layer_norm_eps \(format($0))" } ?? "") + ", K = \(format(p.classes))")
     lines.append("\(indent)  objective      \(format(p.objective))")
     lines.append("\(indent)  cross-entropy  \(format(p.crossEntropy))" + (p.crossEntropyStandardError.map { " ± \(format($0))" } ?? ""))
-    lines.append("\(indent)  trivial        \(p.trivial)" + (p.thresholdStatistic.map { s in
-        " (threshold statistic \(format(s)) vs limit \(format(p.thresholdLimit ?? .nan)))" } ?? ""))
+    lines.append(
+        "\(indent)  trivial        \(p.trivial)"
+            + (p.thresholdStatistic.map { s in
+                " (threshold statistic \(format(s)) vs limit \(format(p.thresholdLimit ?? .nan)))"
+            } ?? ""))
     if let a = p.a { lines.append("\(indent)  word norm a    \(format(a))") }
     let wn = p.wordNorms
     if let f = wn.first, let l = wn.last {
@@ -89,15 +99,22 @@ func summary(_ p: Prediction, spec: Spec, indent: String = "") -> String {
     }
     if let se = p.wordNormsStandardError, let f = se.first, let l = se.last {
         let rel = zip(se, wn).map { $1 > 0 ? $0 / $1 : 0 }.max() ?? 0
-        lines.append("\(indent)  norms' SE      rank 0: ± \(format(f)), rank \(se.count - 1): ± \(format(l)), largest relative \(String(format: "%.3g", 100 * rel))% (Monte Carlo, per rank)")
+        lines.append(
+            "\(indent)  norms' SE      rank 0: ± \(format(f)), rank \(se.count - 1): ± \(format(l)), largest relative \(String(format: "%.3g", 100 * rel))% (Monte Carlo, per rank)"
+        )
     }
     if let rho = p.rho, !rho.isEmpty, p.a == nil {
         lines.append("\(indent)  Σ‖w‖²          \(format(Double(spec.nc) * rho.reduce(0) { $0 + $1 * $1 }))")
     }
     lines.append("\(indent)  classifier     RMS ‖u_kℓ‖ = \(format(p.classifierNorm))")
-    let cos = p.conceptGram.indices.flatMap { i in (0..<i).map { j in
-        p.conceptGram[i][j] / (p.conceptGram[i][i] * p.conceptGram[j][j]).squareRoot() } }
-    lines.append("\(indent)  concept cosines \(cos.map { $0.isFinite ? String(format: "%.4f", $0) : "undefined (zero vectors)" }.joined(separator: ", "))")
+    let cos = p.conceptGram.indices.flatMap { i in
+        (0..<i).map { j in
+            p.conceptGram[i][j] / (p.conceptGram[i][i] * p.conceptGram[j][j]).squareRoot()
+        }
+    }
+    lines.append(
+        "\(indent)  concept cosines \(cos.map { $0.isFinite ? String(format: "%.4f", $0) : "undefined (zero vectors)" }.joined(separator: ", "))"
+    )
     if p.starts.count > 1 { lines.append("\(indent)  starts         \(p.starts.map(format).joined(separator: ", "))") }
     if p.duplicateClasses > 0 { lines.append("\(indent)  duplicates     \(p.duplicateClasses) classes repeat a latent variable") }
     for n in p.notes { lines.append("\(indent)  note: \(n)") }

@@ -27,12 +27,13 @@ struct ReportCommand: ParsableCommand {
         let outcome = try report.run()
         print("fcollapse report (\(preset)) — \(out)/README.md")
         for c in outcome.checks {
-            let verdict = switch (c.kind, c.holds) {
-            case (.statement, true): "holds "
-            case (.statement, false): "FAILS "
-            case (.control, false): "control, does not hold (as it must) "
-            case (.control, true): "CONTROL HOLDS (it must not) "
-            }
+            let verdict =
+                switch (c.kind, c.holds) {
+                case (.statement, true): "holds "
+                case (.statement, false): "FAILS "
+                case (.control, false): "control, does not hold (as it must) "
+                case (.control, true): "CONTROL HOLDS (it must not) "
+                }
             print("\(verdict) \(c.statement)\n        \(c.measured)")
         }
         print(String(format: "done in %.0f s", Date().timeIntervalSince(t0)))

@@ -43,15 +43,18 @@ struct SampleCommand: ParsableCommand {
         if let out {
             try spec.checkMemory(for: .train)
             try TaskData.write(spec: spec, to: out)
-            printError("wrote \(TaskData.files.joined(separator: ", ")) into \(out) (N = K·n_spl = \(spec.K * spec.nspl) training sentences)")
+            printError(
+                "wrote \(TaskData.files.joined(separator: ", ")) into \(out) (N = K·n_spl = \(spec.K * spec.nspl) training sentences)")
             return
         }
         let task = spec.task()
         let shown = min(classes, spec.K)
         // Sentences are drawn from the training stream, so these are the first training sentences.
-        let sub = ConceptTask(vocabulary: task.vocabulary, mu: task.mu,
-                       latents: LatentVariables(concepts: spec.nc, length: spec.L,
-                                                storage: Array(task.latents.storage.prefix(shown * spec.L))))
+        let sub = ConceptTask(
+            vocabulary: task.vocabulary, mu: task.mu,
+            latents: LatentVariables(
+                concepts: spec.nc, length: spec.L,
+                storage: Array(task.latents.storage.prefix(shown * spec.L))))
         let set = sub.sample(perClass: sentences, seed: spec.seed(for: .train))
         let voc = task.vocabulary
         var out: [Output.ClassSample] = []
@@ -60,15 +63,19 @@ struct SampleCommand: ParsableCommand {
             for s in 0..<sentences {
                 let row = set.sentence(k * sentences + s).map(Int.init)
                 idx.append(row)
-                ss.append(row.map { let w = voc.word(at: $0); return [w.concept, w.rank] })
+                ss.append(
+                    row.map {
+                        let w = voc.word(at: $0); return [w.concept, w.rank]
+                    })
             }
             out.append(.init(class: k, latent: task.latents.sequence(k), sentences: ss, word_indices: idx))
         }
         let dups = task.latents.duplicateGroups()
         let hist = spec.K <= 20_000 ? Hamming.pairHistogram(task.latents) : []
         if json {
-            let o = Output(spec: spec.name, nc: spec.nc, sc: spec.sc, L: spec.L, K: spec.K, mu: spec.mu,
-                           duplicate_latent_groups: dups, pair_hamming_histogram: hist, classes: out)
+            let o = Output(
+                spec: spec.name, nc: spec.nc, sc: spec.sc, L: spec.L, K: spec.K, mu: spec.mu,
+                duplicate_latent_groups: dups, pair_hamming_histogram: hist, classes: out)
             print(try JSONOutput.string(o), terminator: "")
             return
         }
@@ -78,9 +85,15 @@ struct SampleCommand: ParsableCommand {
             print("latent variables: all \(spec.K) distinct")
         } else {
             let n = dups.reduce(0) { $0 + $1.count - 1 }
-            print("latent variables: \(dups.count) group(s) of classes share a latent variable (\(n) classes indistinguishable, \(String(format: "%.1f", 100 * Double(n) / Double(spec.K)))%): first \(dups.prefix(3).map { "\($0)" }.joined(separator: ", "))")
+            print(
+                "latent variables: \(dups.count) group(s) of classes share a latent variable (\(n) classes indistinguishable, \(String(format: "%.1f", 100 * Double(n) / Double(spec.K)))%): first \(dups.prefix(3).map { "\($0)" }.joined(separator: ", "))"
+            )
         }
-        if !hist.isEmpty { print("Hamming distances between classes (h: ordered pairs j ≠ k): " + hist.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")) }
+        if !hist.isEmpty {
+            print(
+                "Hamming distances between classes (h: ordered pairs j ≠ k): "
+                    + hist.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", "))
+        }
         for c in out {
             print("\nclass \(c.class): latent variable z = \(c.latent.map(String.init).joined(separator: " "))")
             for s in c.sentences { print("  " + s.map { "(\($0[0]),\($0[1]))" }.joined(separator: " ")) }

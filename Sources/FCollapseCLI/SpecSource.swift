@@ -12,7 +12,9 @@ struct SpecSource: ParsableArguments {
 
     func validate() throws {
         if spec != nil && preset != nil { throw ValidationError("give either a spec file or --preset, not both") }
-        if spec == nil && preset == nil { throw ValidationError("give a spec file or --preset NAME (\(Spec.presetNames.joined(separator: ", ")))") }
+        if spec == nil && preset == nil {
+            throw ValidationError("give a spec file or --preset NAME (\(Spec.presetNames.joined(separator: ", ")))")
+        }
     }
 
     /// The validated spec.

@@ -8,7 +8,8 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the finite network of the paper with the reference protocol (SGD), or minimise the exact empirical risk (full batch).",
+        abstract:
+            "Train the finite network of the paper with the reference protocol (SGD), or minimise the exact empirical risk (full batch).",
         discussion: """
             Prints a line per report interval (epoch, train loss, train accuracy, test accuracy) as the \
             reference notebooks do. With --out DIR, writes spec.json, W.npy, U.npy, metrics.json and a \
@@ -37,7 +38,10 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(help: "sgd (the reference protocol) or full-batch (BFGS on the exact empirical risk).")
     var optimizer: Optimizer = .sgd
-    @Option(help: "Full batch only: arithmetic of the risk's passes over the sentences, single or double (default: single from N·K = 5e7 on, double below; BFGS runs in double either way).")
+    @Option(
+        help:
+            "Full batch only: arithmetic of the risk's passes over the sentences, single or double (default: single from N·K = 5e7 on, double below; BFGS runs in double either way)."
+    )
     var precision: EmpiricalRisk.Precision?
 
     func validate() throws {
@@ -48,7 +52,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give a spec file or --preset NAME (\(Spec.presetNames.joined(separator: ", ")))")
         }
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1 (got \(e))") }
-        if precision != nil && optimizer != .fullBatch { throw ValidationError("--precision is for --optimizer full-batch (SGD runs in single precision, as the reference)") }
+        if precision != nil && optimizer != .fullBatch {
+            throw ValidationError("--precision is for --optimizer full-batch (SGD runs in single precision, as the reference)")
+        }
     }
 
     func loadGivenSpec() throws -> Spec? {
@@ -81,7 +87,8 @@ struct TrainCommand: ParsableCommand {
             if var g = given {
                 g.numEpochs = stored.numEpochs
                 if g != stored {
-                    throw ValidationError("the spec given differs from \(dir)/spec.json; resume with --out \(dir) alone, or start a new folder")
+                    throw ValidationError(
+                        "the spec given differs from \(dir)/spec.json; resume with --out \(dir) alone, or start a new folder")
                 }
             }
             if let sd = seed, sd != stored.seed {
@@ -100,32 +107,42 @@ struct TrainCommand: ParsableCommand {
         if trainer.epoch >= total {
             log("the run in \(out ?? "") already has \(trainer.epoch) epochs (asked: \(total)); nothing to do")
         } else {
-            log("training \(spec.name ?? "spec"): N = \(trainer.trainingSet.count) sentences, K = \(spec.K), L = \(spec.L), d = \(spec.d), "
-                + "layer norm \(spec.layerNorm ? "on" : "off"), lr = \(spec.lr), bsz = \(spec.bsz), epochs \(trainer.epoch + 1)...\(total)")
+            log(
+                "training \(spec.name ?? "spec"): N = \(trainer.trainingSet.count) sentences, K = \(spec.K), L = \(spec.L), d = \(spec.d), "
+                    + "layer norm \(spec.layerNorm ? "on" : "off"), lr = \(spec.lr), bsz = \(spec.bsz), epochs \(trainer.epoch + 1)...\(total)"
+            )
         }
         let bar = stderrIsTerminal ? ProgressBar() : nil
-        let summary = try trainer.train(epochs: total, progress: { event in
-            switch event {
-            case let .minibatch(epoch, done, count):
-                bar?.update(epoch: epoch, of: total, done: done, count: count)
-            case let .epoch(rec, isReport):
-                if isReport {
-                    bar?.clear()
-                    log(String(format: "epoch %5d  train loss %.4f  train acc %6.2f%%  test acc %6.2f%%  (%.2f s/epoch)",
-                               rec.epoch, rec.trainLoss, 100 * rec.trainAccuracy, 100 * (rec.testAccuracy ?? .nan), rec.seconds))
+        let summary = try trainer.train(
+            epochs: total,
+            progress: { event in
+                switch event {
+                case let .minibatch(epoch, done, count):
+                    bar?.update(epoch: epoch, of: total, done: done, count: count)
+                case let .epoch(rec, isReport):
+                    if isReport {
+                        bar?.clear()
+                        log(
+                            String(
+                                format: "epoch %5d  train loss %.4f  train acc %6.2f%%  test acc %6.2f%%  (%.2f s/epoch)",
+                                rec.epoch, rec.trainLoss, 100 * rec.trainAccuracy, 100 * (rec.testAccuracy ?? .nan), rec.seconds))
+                    }
                 }
-            }
-        }, onReport: { t in
-            if let dir = out { try RunFolder(dir).saveCheckpoint(t.state, spec: spec, summary: t.summary()) }
-        })
+            },
+            onReport: { t in
+                if let dir = out { try RunFolder(dir).saveCheckpoint(t.state, spec: spec, summary: t.summary()) }
+            })
         bar?.clear()
         if json {
             print(try JSONOutput.string(summary), terminator: "")
         } else {
-            print(String(format: "done: %d epochs in %.1f s; train loss %.4f, train acc %.2f%%, test acc %.2f%%",
-                         summary.epochs, summary.seconds, summary.trainLoss, 100 * summary.trainAccuracy, 100 * summary.testAccuracy))
-            print("PCA singular values: W " + summary.svW.map { String(format: "%.4g", $0) }.joined(separator: ", ")
-                  + "; U " + summary.svU.map { String(format: "%.4g", $0) }.joined(separator: ", "))
+            print(
+                String(
+                    format: "done: %d epochs in %.1f s; train loss %.4f, train acc %.2f%%, test acc %.2f%%",
+                    summary.epochs, summary.seconds, summary.trainLoss, 100 * summary.trainAccuracy, 100 * summary.testAccuracy))
+            print(
+                "PCA singular values: W " + summary.svW.map { String(format: "%.4g", $0) }.joined(separator: ", ")
+                    + "; U " + summary.svU.map { String(format: "%.4g", $0) }.joined(separator: ", "))
             if let dir = out { print("saved in \(dir): spec.json, W.npy, U.npy, metrics.json, checkpoint") }
         }
     }
@@ -138,12 +155,17 @@ struct TrainCommand: ParsableCommand {
     func runFullBatch(_ spec: Spec) throws {
         try spec.checkMemory(for: .fullBatch)
         let fb = FullBatchTrainer(spec: spec, precision: precision)
-        let saved = fb.risk.savesExponentials
+        let saved =
+            fb.risk.savesExponentials
             ? String(format: " (pass 1's exponentials kept for pass 2: %.1f GB)", fb.risk.savedExponentialBytes / 1e9) : ""
-        log("full batch: N = \(fb.trainingSet.count) sentences, \(fb.risk.dimension) parameters, BFGS2 in double precision, risk passes in \(fb.risk.precision.rawValue) precision\(saved)")
-        let r = try fb.minimise(maxIterations: epochs ?? spec.numEpochs, progress: { it, value in
-            if it == 1 || it % 10 == 0 { log(String(format: "iteration %5d  objective %.8f", it, value)) }
-        })
+        log(
+            "full batch: N = \(fb.trainingSet.count) sentences, \(fb.risk.dimension) parameters, BFGS2 in double precision, risk passes in \(fb.risk.precision.rawValue) precision\(saved)"
+        )
+        let r = try fb.minimise(
+            maxIterations: epochs ?? spec.numEpochs,
+            progress: { it, value in
+                if it == 1 || it % 10 == 0 { log(String(format: "iteration %5d  objective %.8f", it, value)) }
+            })
         if let dir = out {
             try RunFolder(dir).saveFinished(r.parameters, spec: spec, summary: r.summary)
         }
@@ -151,11 +173,15 @@ struct TrainCommand: ParsableCommand {
             print(try JSONOutput.string(r.summary), terminator: "")
         } else {
             let s = r.summary
-            print(String(format: "done: %d iterations in %.1f s (%@); objective %.8f, gradient norm %.3g, train CE %.4f, train acc %.2f%%, test acc %.2f%%",
-                         s.epochs, s.seconds, s.stopReason ?? "", s.objective ?? .nan, s.gradientNorm ?? .nan, s.trainLoss,
-                         100 * s.trainAccuracy, 100 * s.testAccuracy))
-            print("PCA singular values: W " + s.svW.map { String(format: "%.4g", $0) }.joined(separator: ", ")
-                  + "; U " + s.svU.map { String(format: "%.4g", $0) }.joined(separator: ", "))
+            print(
+                String(
+                    format:
+                        "done: %d iterations in %.1f s (%@); objective %.8f, gradient norm %.3g, train CE %.4f, train acc %.2f%%, test acc %.2f%%",
+                    s.epochs, s.seconds, s.stopReason ?? "", s.objective ?? .nan, s.gradientNorm ?? .nan, s.trainLoss,
+                    100 * s.trainAccuracy, 100 * s.testAccuracy))
+            print(
+                "PCA singular values: W " + s.svW.map { String(format: "%.4g", $0) }.joined(separator: ", ")
+                    + "; U " + s.svU.map { String(format: "%.4g", $0) }.joined(separator: ", "))
         }
     }
 }

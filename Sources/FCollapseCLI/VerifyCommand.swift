@@ -29,7 +29,9 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         print("exact R minimum     \(format(r.bestObjective)) (starts: \(r.starts.map(format).joined(separator: ", ")))")
-        print("predicted objective \(format(r.predictedObjective)) [\(r.prediction.method)\(r.prediction.exact ? "" : ", approximation")], gap \(format(r.gap))")
+        print(
+            "predicted objective \(format(r.predictedObjective)) [\(r.prediction.method)\(r.prediction.exact ? "" : ", approximation")], gap \(format(r.gap))"
+        )
         print("cross-entropy       \(format(r.bestCrossEntropy)) (predicted \(format(r.predictedCrossEntropy)))")
         print("within-concept ratio \(format(r.withinConceptRatio)), direction residual \(format(r.directionResidual))")
         print("word norms by rank  \(r.wordNorms.map(format).joined(separator: ", "))")

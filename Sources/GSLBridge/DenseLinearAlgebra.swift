@@ -37,8 +37,9 @@ public struct Matrix: Sendable, Equatable {
         var c = Matrix(rows: a.rows, cols: b.cols)
         if a.rows == 0 || b.cols == 0 { return c }
         if a.cols == 0 { return c }
-        BLAS.dgemm(transA: false, transB: false, m: a.rows, n: b.cols, k: a.cols, alpha: 1,
-                   a: a.data, lda: a.cols, b: b.data, ldb: b.cols, beta: 0, c: &c.data, ldc: c.cols)
+        BLAS.dgemm(
+            transA: false, transB: false, m: a.rows, n: b.cols, k: a.cols, alpha: 1,
+            a: a.data, lda: a.cols, b: b.data, ldb: b.cols, beta: 0, c: &c.data, ldc: c.cols)
         return c
     }
 
@@ -62,7 +63,8 @@ public enum LinearAlgebra {
         let m = a.rows, n = a.cols
         if n == 0 { return (Matrix(rows: m, cols: 0), [], Matrix(rows: 0, cols: 0)) }
         guard let A = gsl_matrix_alloc(m, n), let V = gsl_matrix_alloc(n, n), let S = gsl_vector_alloc(n),
-              let work = gsl_vector_alloc(n) else { throw GSLError(status: Int32(GSL_ENOMEM), context: "SVD of \(m)x\(n)") }
+            let work = gsl_vector_alloc(n)
+        else { throw GSLError(status: Int32(GSL_ENOMEM), context: "SVD of \(m)x\(n)") }
         defer { gsl_matrix_free(A); gsl_matrix_free(V); gsl_vector_free(S); gsl_vector_free(work) }
         copy(a, into: A)
         try GSL.check(gsl_linalg_SV_decomp(A, V, S, work), "gsl_linalg_SV_decomp (\(m)x\(n))")
@@ -78,7 +80,8 @@ public enum LinearAlgebra {
         precondition(a.rows == a.cols)
         let n = a.rows
         guard let A = gsl_matrix_alloc(n, n), let evec = gsl_matrix_alloc(n, n), let eval = gsl_vector_alloc(n),
-              let w = gsl_eigen_symmv_alloc(n) else { throw GSLError(status: Int32(GSL_ENOMEM), context: "eigen \(n)x\(n)") }
+            let w = gsl_eigen_symmv_alloc(n)
+        else { throw GSLError(status: Int32(GSL_ENOMEM), context: "eigen \(n)x\(n)") }
         defer { gsl_matrix_free(A); gsl_matrix_free(evec); gsl_vector_free(eval); gsl_eigen_symmv_free(w) }
         copy(a, into: A)
         try GSL.check(gsl_eigen_symmv(A, eval, evec, w), "gsl_eigen_symmv (\(n)x\(n))")

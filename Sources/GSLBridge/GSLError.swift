@@ -23,7 +23,8 @@ public struct GSLError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String {
-        reason.isEmpty ? "GSL error in \(context): \(message) (status \(status))"
+        reason.isEmpty
+            ? "GSL error in \(context): \(message) (status \(status))"
             : "GSL error in \(context): \(message): \(reason)"
     }
 }

@@ -26,7 +26,8 @@ public enum LinearFit {
             throw GSLError(status: Int32(GSL_EBADLEN), context: "LinearFit.fit: x has \(x.count) values, y has \(y.count)")
         }
         guard x.count >= 2, Set(x).count >= 2 else {
-            throw GSLError(status: Int32(GSL_EINVAL), context: "LinearFit.fit: needs at least two distinct x values (got \(x.count) points)")
+            throw GSLError(
+                status: Int32(GSL_EINVAL), context: "LinearFit.fit: needs at least two distinct x values (got \(x.count) points)")
         }
         guard x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else {
             throw GSLError(status: Int32(GSL_EINVAL), context: "LinearFit.fit: every x and y must be finite")
@@ -38,7 +39,8 @@ public enum LinearFit {
             }
         }
         try GSL.check(status, "gsl_fit_linear (\(x.count) points)")
-        return Result(intercept: c0, slope: c1, covInterceptIntercept: c00, covInterceptSlope: c01,
-                      covSlopeSlope: c11, sumOfSquares: ss, count: x.count)
+        return Result(
+            intercept: c0, slope: c1, covInterceptIntercept: c00, covInterceptSlope: c01,
+            covSlopeSlope: c11, sumOfSquares: ss, count: x.count)
     }
 }

@@ -81,8 +81,9 @@ public enum MultiMinimizer {
             throw GSLError(status: Int32(GSL_ENOMEM), context: "gsl_multimin_fdfminimizer_alloc(\(n))")
         }
         defer { gsl_multimin_fdfminimizer_free(s) }
-        try GSL.check(gsl_multimin_fdfminimizer_set(s, &fdf, xv, options.initialStep, options.lineTolerance),
-                      "multimin set-up")
+        try GSL.check(
+            gsl_multimin_fdfminimizer_set(s, &fdf, xv, options.initialStep, options.lineTolerance),
+            "multimin set-up")
         var iter = 0
         var converged = false
         var reason = "iteration limit (\(options.maxIterations))"
@@ -103,7 +104,8 @@ public enum MultiMinimizer {
         let g = gsl_multimin_fdfminimizer_gradient(s)!
         var out = [Double](repeating: 0, count: n)
         for i in 0..<n { out[i] = gsl_vector_get(xs, i) }
-        return Result(x: out, value: gsl_multimin_fdfminimizer_minimum(s), gradientNorm: gsl_blas_dnrm2(g),
-                      iterations: iter, converged: converged, stopReason: reason)
+        return Result(
+            x: out, value: gsl_multimin_fdfminimizer_minimum(s), gradientNorm: gsl_blas_dnrm2(g),
+            iterations: iter, converged: converged, stopReason: reason)
     }
 }

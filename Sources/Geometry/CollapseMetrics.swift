@@ -69,17 +69,20 @@ public struct CollapseMetrics: Codable, Sendable, Equatable {
     /// Computes everything from W after ψ (n_w x d, rows α·s_c + β), U (K x L·d) and the latent
     /// variables. `layerNorm` restricts Procrustes to rotations fixing 1. Centring applies to NC1–NC3
     /// (NC1 does not depend on it); the direction residual and norm law use the raw vectors.
-    public static func compute(words w: Matrix, classifier u: Matrix, latents: BlockLayout,
-                               concepts nc: Int, wordsPerConcept sc: Int, layerNorm: Bool,
-                               objective: Double? = nil, predicted: PredictedConfiguration? = nil,
-                               centring: MeanCentring = .globalMean) throws -> CollapseMetrics {
+    public static func compute(
+        words w: Matrix, classifier u: Matrix, latents: BlockLayout,
+        concepts nc: Int, wordsPerConcept sc: Int, layerNorm: Bool,
+        objective: Double? = nil, predicted: PredictedConfiguration? = nil,
+        centring: MeanCentring = .globalMean
+    ) throws -> CollapseMetrics {
         let layout = try ConceptLayout(concepts: nc, wordsPerConcept: sc)
         try layout.validate(words: w)
         try ClassifierBlocks.validate(u, latents: latents, dimension: w.cols, concepts: nc)
         let p = predicted ?? PredictedConfiguration()
         let nc1 = try WithinConceptVariability.compute(w, layout: layout)
-        let nc2 = try ConceptGeometry.compute(w, layout: layout, centring: centring,
-                                              predictedCosines: p.conceptCosines, predictedGram: p.gram)
+        let nc2 = try ConceptGeometry.compute(
+            w, layout: layout, centring: centring,
+            predictedCosines: p.conceptCosines, predictedGram: p.gram)
         let nc3 = try SelfDuality.compute(words: w, classifier: u, latents: latents, layout: layout, centring: centring)
         let residual = try DirectionResidual.compute(w, layout: layout)
         let law = try NormLaw.compute(w, layout: layout, predicted: p.rho)
@@ -89,13 +92,16 @@ public struct CollapseMetrics: Codable, Sendable, Equatable {
             var joint: Procrustes.JointAlignment? = nil
             if let pu = p.classifier {
                 guard pu.rows == u.rows && pu.cols == u.cols else {
-                    throw GeometryError(field: "predicted.classifier", rule: "must be \(u.rows) x \(u.cols) like U (got \(pu.rows) x \(pu.cols))")
+                    throw GeometryError(
+                        field: "predicted.classifier", rule: "must be \(u.rows) x \(u.cols) like U (got \(pu.rows) x \(pu.cols))")
                 }
-                joint = try Procrustes.alignJointly(words: w, to: pw, blocks: ClassifierBlocks.blocks(u, length: latents.length),
-                                                   to: ClassifierBlocks.blocks(pu, length: latents.length), fixingOnes: layerNorm)
+                joint = try Procrustes.alignJointly(
+                    words: w, to: pw, blocks: ClassifierBlocks.blocks(u, length: latents.length),
+                    to: ClassifierBlocks.blocks(pu, length: latents.length), fixingOnes: layerNorm)
             }
-            proc = ProcrustesDistances(words: alone.distance, jointWords: joint?.words, jointBlocks: joint?.blocks,
-                                       jointCombined: joint?.combined, fixingOnes: layerNorm)
+            proc = ProcrustesDistances(
+                words: alone.distance, jointWords: joint?.words, jointBlocks: joint?.blocks,
+                jointCombined: joint?.combined, fixingOnes: layerNorm)
         }
         let gap: Double? = if let objective, let po = p.objective { ObjectiveGap.compute(empirical: objective, predicted: po) } else { nil }
         return CollapseMetrics(
@@ -112,7 +118,7 @@ public struct CollapseMetrics: Codable, Sendable, Equatable {
     public var scalars: [Metric: Double] {
         var s: [Metric: Double] = [
             .nc1Trace: nc1.traceRatio, .nc1Ratio: nc1.scatterRatio, .nc2NormSpread: nc2.normSpread,
-            .nc3MeanCosine: nc3.meanCosine, .nc3MinCosine: nc3.minCosine, .directionResidual: directionResidual,
+            .nc3MeanCosine: nc3.meanCosine, .nc3MinCosine: nc3.minCosine, .directionResidual: directionResidual
         ]
         s[.nc2CosineDeviation] = nc2.cosineMaxDeviation
         s[.nc2GramDistance] = nc2.gramDistance

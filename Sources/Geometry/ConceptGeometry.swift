@@ -52,8 +52,10 @@ public enum ConceptGeometry {
     /// NC2 of the word vectors `w` (rows α·s_c + β), with the concept means centred as asked.
     /// `predictedCosines` and `predictedGram` are n_c x n_c; compute them from a predicted word
     /// configuration with ``gram(ofWords:layout:centring:)`` and ``cosines(_:)`` and the same centring.
-    public static func compute(_ w: Matrix, layout: ConceptLayout, centring: MeanCentring = .globalMean,
-                               predictedCosines: Matrix? = nil, predictedGram: Matrix? = nil) throws -> Result {
+    public static func compute(
+        _ w: Matrix, layout: ConceptLayout, centring: MeanCentring = .globalMean,
+        predictedCosines: Matrix? = nil, predictedGram: Matrix? = nil
+    ) throws -> Result {
         let nc = layout.concepts
         for (name, m) in [("predicted.cosines", predictedCosines), ("predicted.gram", predictedGram)] {
             if let m, m.rows != nc || m.cols != nc {
@@ -83,8 +85,9 @@ public enum ConceptGeometry {
                 gs = .nan
             }
         }
-        return Result(norms: norms, normSpread: mean > 0 ? std / mean : .nan,
-                      cosines: (0..<nc).map { Array(cos.row($0)) },
-                      cosineMaxDeviation: deviation, gramDistance: gd, gramShapeDistance: gs)
+        return Result(
+            norms: norms, normSpread: mean > 0 ? std / mean : .nan,
+            cosines: (0..<nc).map { Array(cos.row($0)) },
+            cosineMaxDeviation: deviation, gramDistance: gd, gramShapeDistance: gs)
     }
 }

@@ -91,8 +91,10 @@ public enum ConceptMeans {
     /// direction, and every cosine, trace ratio and norm spread built on it, would be decided by the
     /// rounding and change under a rotation or renumbering. At exactly 0 the metrics' conventions
     /// apply (cosine 0, trace ratio +∞) and are invariant.
-    public static func compute(_ w: Matrix, layout: ConceptLayout, centring: MeanCentring = .globalMean,
-                               zeroTolerance: Double = 1e-10) throws(GeometryError) -> Matrix {
+    public static func compute(
+        _ w: Matrix, layout: ConceptLayout, centring: MeanCentring = .globalMean,
+        zeroTolerance: Double = 1e-10
+    ) throws(GeometryError) -> Matrix {
         try layout.validate(words: w)
         let d = w.cols
         var means = Matrix(rows: layout.concepts, cols: d)

@@ -18,8 +18,10 @@ public struct PredictedConfiguration: Sendable, Equatable {
     /// Predicted limit objective.
     public var objective: Double?
 
-    public init(conceptCosines: Matrix? = nil, gram: Matrix? = nil, rho: [Double]? = nil, words: Matrix? = nil,
-                classifier: Matrix? = nil, selfDualityMean: Double? = nil, objective: Double? = nil) {
+    public init(
+        conceptCosines: Matrix? = nil, gram: Matrix? = nil, rho: [Double]? = nil, words: Matrix? = nil,
+        classifier: Matrix? = nil, selfDualityMean: Double? = nil, objective: Double? = nil
+    ) {
         self.conceptCosines = conceptCosines
         self.gram = gram
         self.rho = rho
@@ -32,20 +34,26 @@ public struct PredictedConfiguration: Sendable, Equatable {
     /// The full-latent-space prediction that needs no configuration: simplex cosines −1/(n_c − 1) and
     /// perfect self-duality.
     public static func fullLatentSpace(concepts nc: Int, objective: Double? = nil, rho: [Double]? = nil) -> PredictedConfiguration {
-        PredictedConfiguration(conceptCosines: ConceptGeometry.simplexCosines(concepts: nc), rho: rho, selfDualityMean: 1, objective: objective)
+        PredictedConfiguration(
+            conceptCosines: ConceptGeometry.simplexCosines(concepts: nc), rho: rho, selfDualityMean: 1, objective: objective)
     }
 
     /// A prediction from a predicted configuration (W* after ψ, optionally U*): cosines, Gram and
     /// self-duality are computed from it with the same conventions as the measured ones.
-    public static func configuration(words: Matrix, classifier: Matrix? = nil, latents: BlockLayout? = nil,
-                                     layout: ConceptLayout, centring: MeanCentring = .globalMean,
-                                     rho: [Double]? = nil, objective: Double? = nil) throws -> PredictedConfiguration {
+    public static func configuration(
+        words: Matrix, classifier: Matrix? = nil, latents: BlockLayout? = nil,
+        layout: ConceptLayout, centring: MeanCentring = .globalMean,
+        rho: [Double]? = nil, objective: Double? = nil
+    ) throws -> PredictedConfiguration {
         let means = try ConceptMeans.compute(words, layout: layout, centring: centring)
-        var p = PredictedConfiguration(conceptCosines: ConceptGeometry.cosines(means), gram: ConceptGeometry.gram(means), rho: rho,
-                           words: words, classifier: classifier, objective: objective)
+        var p = PredictedConfiguration(
+            conceptCosines: ConceptGeometry.cosines(means), gram: ConceptGeometry.gram(means), rho: rho,
+            words: words, classifier: classifier, objective: objective)
         if let classifier, let latents {
-            p.selfDualityMean = try SelfDuality.compute(words: words, classifier: classifier, latents: latents,
-                                                        layout: layout, centring: centring).meanCosine
+            p.selfDualityMean = try SelfDuality.compute(
+                words: words, classifier: classifier, latents: latents,
+                layout: layout, centring: centring
+            ).meanCosine
         }
         return p
     }

@@ -34,7 +34,8 @@ public enum Procrustes {
 
     static func check(_ x: Matrix, _ y: Matrix, _ what: String) throws(GeometryError) {
         guard x.rows == y.rows, x.cols == y.cols else {
-            throw GeometryError(field: what, rule: "configuration (\(x.rows) x \(x.cols)) and prediction (\(y.rows) x \(y.cols)) must have the same shape")
+            throw GeometryError(
+                field: what, rule: "configuration (\(x.rows) x \(x.cols)) and prediction (\(y.rows) x \(y.cols)) must have the same shape")
         }
         guard x.cols >= 1, x.rows >= 1 else { throw GeometryError(field: what, rule: "must not be empty") }
         guard x.data.allSatisfy(\.isFinite), y.data.allSatisfy(\.isFinite) else {
@@ -79,8 +80,10 @@ public enum Procrustes {
     /// with one common Q minimising the sum of the two squared relative distances
     /// ‖X_W·Q − Y_W‖²/‖Y_W‖² + ‖X_U·Q − Y_U‖²/‖Y_U‖² (each part weighted by its own scale, so that
     /// neither dominates: LayerNorm features are ~30x longer than the blocks).
-    public static func alignJointly(words xw: Matrix, to yw: Matrix, blocks xu: Matrix, to yu: Matrix,
-                                    fixingOnes: Bool = false) throws -> JointAlignment {
+    public static func alignJointly(
+        words xw: Matrix, to yw: Matrix, blocks xu: Matrix, to yu: Matrix,
+        fixingOnes: Bool = false
+    ) throws -> JointAlignment {
         try check(xw, yw, "words")
         try check(xu, yu, "blocks")
         guard xw.cols == xu.cols else {

@@ -22,8 +22,10 @@ public enum SelfDuality {
 
     /// Cosines between every block u_{k,ℓ} and the mean m_{z_kℓ} of its concept (row k·L + ℓ); the
     /// concept means are centred as asked (the global mean by default, as for NC1 and NC2).
-    public static func cosines(words w: Matrix, classifier u: Matrix, latents: BlockLayout, layout: ConceptLayout,
-                               centring: MeanCentring = .globalMean) throws -> [Double] {
+    public static func cosines(
+        words w: Matrix, classifier u: Matrix, latents: BlockLayout, layout: ConceptLayout,
+        centring: MeanCentring = .globalMean
+    ) throws -> [Double] {
         try layout.validate(words: w)
         try ClassifierBlocks.validate(u, latents: latents, dimension: w.cols, concepts: layout.concepts)
         let means = try ConceptMeans.compute(w, layout: layout, centring: centring)
@@ -31,12 +33,15 @@ public enum SelfDuality {
         return (0..<b.rows).map { Vectors.cosine(b.row($0), means.row(Int(latents.storage[$0]))) }
     }
 
-    public static func compute(words w: Matrix, classifier u: Matrix, latents: BlockLayout, layout: ConceptLayout,
-                               centring: MeanCentring = .globalMean) throws -> Result {
+    public static func compute(
+        words w: Matrix, classifier u: Matrix, latents: BlockLayout, layout: ConceptLayout,
+        centring: MeanCentring = .globalMean
+    ) throws -> Result {
         let c = try cosines(words: w, classifier: u, latents: latents, layout: layout, centring: centring)
         let b = ClassifierBlocks.blocks(u, length: latents.length)
         let zeros = (0..<b.rows).filter { Vectors.norm(b.row($0)) == 0 }.count
-        return Result(meanCosine: c.reduce(0, +) / Double(c.count), minCosine: c.min() ?? .nan,
-                      maxCosine: c.max() ?? .nan, zeroBlocks: zeros)
+        return Result(
+            meanCosine: c.reduce(0, +) / Double(c.count), minCosine: c.min() ?? .nan,
+            maxCosine: c.max() ?? .nan, zeroBlocks: zeros)
     }
 }

@@ -31,15 +31,19 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
     public var parameterCount: Int { nw * d + K * L * d }
     public var tupleCount: Int { weights.count }
 
-    public init(latents: LatentVariables, mu: [Double], d: Int, lambdaW: Double, lambdaU: Double,
-                layerNorm: Bool, eps: Double) throws {
+    public init(
+        latents: LatentVariables, mu: [Double], d: Int, lambdaW: Double, lambdaU: Double,
+        layerNorm: Bool, eps: Double
+    ) throws {
         self.latents = latents; self.mu = mu; wordsPerConcept = mu.count; self.d = d
         self.lambdaW = lambdaW; self.lambdaU = lambdaU; self.layerNorm = layerNorm; self.eps = eps
         K = latents.count; L = latents.length; nc = latents.concepts; nw = nc * mu.count
         let T = pow(Double(mu.count), Double(L))
         let work = Double(K) * Double(K) * Double(L) * T
         if work > ExactRisk.maxWork || T > 2e6 {
-            throw LimitTheoryError("the exact limit risk enumerates s_c^L = \(mu.count)^\(L) ≈ \(String(format: "%.3g", T)) word tuples for each of K = \(K) classes (work K²·L·s_c^L ≈ \(String(format: "%.3g", work)) per evaluation, limit \(String(format: "%.0g", ExactRisk.maxWork))): this instance is too large to enumerate; reduce s_c (nw/nc), L or K")
+            throw LimitTheoryError(
+                "the exact limit risk enumerates s_c^L = \(mu.count)^\(L) ≈ \(String(format: "%.3g", T)) word tuples for each of K = \(K) classes (work K²·L·s_c^L ≈ \(String(format: "%.3g", work)) per evaluation, limit \(String(format: "%.0g", ExactRisk.maxWork))): this instance is too large to enumerate; reduce s_c (nw/nc), L or K"
+            )
         }
         (tuples, weights) = enumerateRankTuples(mu: mu, length: L)
     }
@@ -193,8 +197,10 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
 
     /// Minimises R with gsl_multimin BFGS2 from each start (in parallel on the available cores).
     /// `progress` receives (start index, value) when a start finishes.
-    public func minimise(starts: [[Double]], gradientTolerance: Double = 1e-9, maxIterations: Int = 20_000,
-                         progress: (@Sendable (Int, Double) -> Void)? = nil) throws -> [Solution] {
+    public func minimise(
+        starts: [[Double]], gradientTolerance: Double = 1e-9, maxIterations: Int = 20_000,
+        progress: (@Sendable (Int, Double) -> Void)? = nil
+    ) throws -> [Solution] {
         let box = ResultsBox<LocalMinimum>(count: starts.count)
         let workers = min(starts.count, workerThreads)
         parallelFor(workers) { w in
@@ -216,8 +222,12 @@ public final class ExactRisk: SmoothObjective, @unchecked Sendable {
                             r.iterations += before
                         }
                     }
-                    box.set(i, .success(Solution(x: r.x, value: r.value, crossEntropy: self.crossEntropy(r.x),
-                                                 iterations: r.iterations, converged: r.converged, gradientNorm: r.gradientNorm)))
+                    box.set(
+                        i,
+                        .success(
+                            Solution(
+                                x: r.x, value: r.value, crossEntropy: self.crossEntropy(r.x),
+                                iterations: r.iterations, converged: r.converged, gradientNorm: r.gradientNorm)))
                     progress?(i, r.value)
                 } catch {
                     box.set(i, .failure(error))

@@ -150,8 +150,10 @@ extension ExactRisk {
     }
 
     /// One sentence's loss, and its gradient written into `out` (which must hold zeros).
-    func sentenceGradient(_ ctx: SentenceContext, _ x: [Double], classIndex k: Int, tuple s: Int,
-                          into out: inout [Double], wantGradient: Bool) -> Double {
+    func sentenceGradient(
+        _ ctx: SentenceContext, _ x: [Double], classIndex k: Int, tuple s: Int,
+        into out: inout [Double], wantGradient: Bool
+    ) -> Double {
         let K = self.K, L = self.L, nw = self.nw, d = self.d, sc = wordsPerConcept
         var words = [Int](repeating: 0, count: L)
         for l in 0..<L { words[l] = latents[k, l] * sc + Int(tuples[s * L + l]) }
@@ -230,7 +232,9 @@ struct SentenceContext {
         let invStd = Double(d).squareRoot() / q[w]
         phi.withUnsafeBufferPointer { y in
             g.withUnsafeBufferPointer { gb in
-                dx.withUnsafeMutableBufferPointer { LayerNorm.backwardRow(y: y.baseAddress! + w * d, invStd: invStd, g: gb.baseAddress!, d: d, into: $0.baseAddress!) }
+                dx.withUnsafeMutableBufferPointer {
+                    LayerNorm.backwardRow(y: y.baseAddress! + w * d, invStd: invStd, g: gb.baseAddress!, d: d, into: $0.baseAddress!)
+                }
             }
         }
         return dx
@@ -310,8 +314,9 @@ public func exactGradientCovariance(_ risk: ExactRisk, at x: [Double]) -> Matrix
             let r = risk.weights[s].squareRoot()
             for i in 0..<n { rows[s * n + i] = r * (rows[s * n + i] - mean[i]) }
         }
-        BLAS.dgemm(transA: true, transB: false, m: n, n: n, k: T, alpha: 1 / Double(K), a: rows, lda: n, b: rows, ldb: n,
-                   beta: 1, c: &S.data, ldc: n)
+        BLAS.dgemm(
+            transA: true, transB: false, m: n, n: n, k: T, alpha: 1 / Double(K), a: rows, lda: n, b: rows, ldb: n,
+            beta: 1, c: &S.data, ldc: n)
     }
     return S
 }
@@ -321,7 +326,9 @@ public func exactGradientCovariance(_ risk: ExactRisk, at x: [Double]) -> Matrix
 /// (the Helmert basis of 1^⊥ with LayerNorm). Columns of an n x m matrix, m = d(d−1)/2 (or (d−1)(d−2)/2). SPEC 6.
 public func orbitGenerators(_ risk: ExactRisk, at x: [Double]) -> Matrix {
     let d = risk.d, n = x.count
-    let basis: [[Double]] = risk.layerNorm ? (1..<d).map { helmert($0, length: d) }
+    let basis: [[Double]] =
+        risk.layerNorm
+        ? (1..<d).map { helmert($0, length: d) }
         : (0..<d).map { i in (0..<d).map { $0 == i ? 1.0 : 0.0 } }
     var pairs: [(Int, Int)] = []
     for a in 0..<basis.count { for b in (a + 1)..<basis.count { pairs.append((a, b)) } }
@@ -348,7 +355,8 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
         throw LimitTheoryError("theta has \(x.count) values; the exact risk has n_w·d + K·L·d = \(risk.parameterCount) parameters")
     }
     if risk.layerNorm && risk.eps == 0 {
-        throw LimitTheoryError("layer_norm_eps = 0 is not covered by P6 (SPEC 6: no W penalty, flat directions in each word's scale): use ε > 0")
+        throw LimitTheoryError(
+            "layer_norm_eps = 0 is not covered by P6 (SPEC 6: no W penalty, flat directions in each word's scale): use ε > 0")
     }
     guard risk.lambdaW > 0 && risk.lambdaU > 0 else {
         throw LimitTheoryError("P6 needs positive weight_decay_W and weight_decay_U (got \(risk.lambdaW), \(risk.lambdaU))")
@@ -388,7 +396,8 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     let normalCols = (0..<n).filter { k in (0..<orbitDim).reduce(0.0) { $0 + overlap[$1, k] * overlap[$1, k] } < 0.5 }
     let smallest = normalCols.map { pe.values[$0] }.min() ?? .nan
     if normalCols.count != n - orbitDim {
-        notes.append("the eigenvectors of PHP did not split cleanly into orbit and normal space (\(normalCols.count) normal of \(n - orbitDim))")
+        notes.append(
+            "the eigenvectors of PHP did not split cleanly into orbit and normal space (\(normalCols.count) normal of \(n - orbitDim))")
     }
     // H⁺ = Σ_{normal k} v_k v_kᵀ/λ_k, as (V D⁻¹)·Vᵀ through dgemm.
     var Hplus = Matrix(rows: n, cols: n)
@@ -401,7 +410,9 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
         Hplus = VD * V.transposed
         for i in 0..<n { for j in 0..<i { let v = 0.5 * (Hplus[i, j] + Hplus[j, i]); Hplus[i, j] = v; Hplus[j, i] = v } }
     } else {
-        notes.append("H is not positive definite on the orbit's normal space (smallest eigenvalue \(smallest)): θ* is degenerate or not a minimiser, P6's expansion does not apply")
+        notes.append(
+            "H is not positive definite on the orbit's normal space (smallest eigenvalue \(smallest)): θ* is degenerate or not a minimiser, P6's expansion does not apply"
+        )
     }
     let C = Hplus * Sigma * Hplus
     var trHS = 0.0
@@ -431,7 +442,8 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     let features = (0..<nw).map { Array(ctx.phi[($0 * d)..<(($0 + 1) * d)]) }
     // SPEC §5's within-concept ratio, by its one definition (Geometry); 0/0 at the trivial minimiser is handled below.
     let ratioAtOptimum = try WithinConceptVariability.compute(
-        Matrix(rows: nw, cols: d, data: ctx.phi), layout: ConceptLayout(concepts: nc, wordsPerConcept: sc)).scatterRatio
+        Matrix(rows: nw, cols: d, data: ctx.phi), layout: ConceptLayout(concepts: nc, wordsPerConcept: sc)
+    ).scatterRatio
     let metrics = (withinConceptRatio: ratioAtOptimum.isNaN ? 0 : ratioAtOptimum, ())
     var total = 0.0
     var meanAll = [Double](repeating: 0, count: d)
@@ -441,8 +453,10 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     let trivial = total < 1e-12 * Double(nw)
     let collapsed = metrics.withinConceptRatio < options.collapseTolerance && !trivial
     if !collapsed {
-        notes.append(!trivial ? "θ* is not collapsed (within-concept ratio \(metrics.withinConceptRatio) ≥ \(options.collapseTolerance)): the ratio formula does not apply (f(θ*) ≠ 0), and word_norm_sd_coefficient gives the spread, not the O(1/N) shift of the mean"
-                                : "the features of θ* have zero total scatter (trivial minimiser): the within-concept ratio is undefined")
+        notes.append(
+            !trivial
+                ? "θ* is not collapsed (within-concept ratio \(metrics.withinConceptRatio) ≥ \(options.collapseTolerance)): the ratio formula does not apply (f(θ*) ≠ 0), and word_norm_sd_coefficient gives the spread, not the O(1/N) shift of the mean"
+                : "the features of θ* have zero total scatter (trivial minimiser): the within-concept ratio is undefined")
     }
     let sdCoefficient: [Double] = (0..<sc).map { b in
         var acc = 0.0
@@ -458,7 +472,9 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
         }
         return acc / Double(nc)
     }
-    if gradNorm > 1e-6 { notes.append("‖∇R(θ*)‖ = \(gradNorm): θ* is not stationary to 1e-6; the coefficients are those of the point given") }
+    if gradNorm > 1e-6 {
+        notes.append("‖∇R(θ*)‖ = \(gradNorm): θ* is not stationary to 1e-6; the coefficients are those of the point given")
+    }
     let ok = smallest > 0
     let coeffs = FiniteSampleCoefficients(
         withinConceptRatioCoefficient: ok && collapsed ? within / total : nil,
@@ -469,9 +485,10 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
         method: "exact-small-instance", withinConceptRatioAtOptimum: metrics.withinConceptRatio,
         collapseTolerance: options.collapseTolerance, nullTolerance: options.nullTolerance, gradientNorm: gradNorm,
         hessianAsymmetry: asym, notes: notes)
-    return FiniteSampleExactAnalysis(hessian: H, gradientCovariance: Sigma, orbitBasis: Q, normalInverse: Hplus, sandwich: C,
-                                     hessianEigenvalues: eig.values, withinConceptScatterCoefficient: within, totalScatter: total,
-                                     coefficients: coeffs)
+    return FiniteSampleExactAnalysis(
+        hessian: H, gradientCovariance: Sigma, orbitBasis: Q, normalInverse: Hplus, sandwich: C,
+        hessianEigenvalues: eig.values, withinConceptScatterCoefficient: within, totalScatter: total,
+        coefficients: coeffs)
 }
 
 /// The exact risk of a small spec and its minimiser θ*, found as ``verify(spec:starts:progress:)`` finds it (the
@@ -482,8 +499,9 @@ public func exactMinimiser(spec: Spec, starts: Int = 5) throws -> (risk: ExactRi
     if case .full = spec.latent, (spec.fullLatentSpace.count ?? Int.max) > 100_000 {
         throw LimitTheoryError("the full latent space has n_c^L = \(spec.nc)^\(spec.L) classes: too large to enumerate")
     }
-    let risk = try ExactRisk(latents: spec.latentVariables(), mu: spec.mu, d: spec.d, lambdaW: spec.weightDecayW,
-                             lambdaU: spec.weightDecayU, layerNorm: spec.layerNorm, eps: spec.layerNormEps)
+    let risk = try ExactRisk(
+        latents: spec.latentVariables(), mu: spec.mu, d: spec.d, lambdaW: spec.weightDecayW,
+        lambdaU: spec.weightDecayU, layerNorm: spec.layerNorm, eps: spec.layerNormEps)
     let rng = RandomGenerator(seed: spec.seed(for: .verify))
     let xs = (0..<starts).map { _ in risk.randomStart(rng) }
     let sols = try risk.minimise(starts: xs)

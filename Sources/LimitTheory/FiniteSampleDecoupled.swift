@@ -40,8 +40,10 @@ public struct DecoupledWithinConcept: Sendable {
 /// - concepts: the pre-LayerNorm concept vectors w*_α (n_c x d; the features themselves without LayerNorm).
 /// - classifier: U of θ* (K rows of L·d, blocks u_{k,ℓ} laid end to end).
 /// - layerNormEps: nil without LayerNorm; ε > 0 with it (ε = 0 is not covered by P6).
-public func decoupledWithinConcept(concepts: [[Double]], classifier: [[Double]], latents z: LatentVariables, wordsPerConcept sc: Int,
-                                   lambdaW: Double, layerNormEps: Double?) throws -> DecoupledWithinConcept {
+public func decoupledWithinConcept(
+    concepts: [[Double]], classifier: [[Double]], latents z: LatentVariables, wordsPerConcept sc: Int,
+    lambdaW: Double, layerNormEps: Double?
+) throws -> DecoupledWithinConcept {
     let nc = z.concepts, K = z.count, L = z.length
     guard concepts.count == nc, let d = concepts.first?.count, d > 0, concepts.allSatisfy({ $0.count == d }) else {
         throw LimitTheoryError("concepts must be n_c = \(nc) vectors of one length d > 0 (got \(concepts.count))")
@@ -74,8 +76,9 @@ public func decoupledWithinConcept(concepts: [[Double]], classifier: [[Double]],
     Uflat.withUnsafeBufferPointer { ub in
         M.withUnsafeMutableBufferPointer { mb in
             for l in 0..<L {
-                BLAS.dgemm(transA: false, transB: true, m: K, n: nc, k: d, alpha: 1, a: ub.baseAddress! + l * d, lda: LD,
-                           b: phi, ldb: d, beta: 0, c: mb.baseAddress! + l * K * nc, ldc: nc)
+                BLAS.dgemm(
+                    transA: false, transB: true, m: K, n: nc, k: d, alpha: 1, a: ub.baseAddress! + l * d, lda: LD,
+                    b: phi, ldb: d, beta: 0, c: mb.baseAddress! + l * K * nc, ldc: nc)
             }
         }
     }
@@ -120,10 +123,12 @@ public func decoupledWithinConcept(concepts: [[Double]], classifier: [[Double]],
         let na = rows.count / d
         var Bm = Matrix(rows: d, cols: d), Ahat = Matrix(rows: d, cols: d)
         if na > 0 {
-            BLAS.dgemm(transA: true, transB: false, m: d, n: d, k: na, alpha: 1 / Double(K), a: rows, lda: d, b: rows, ldb: d,
-                       beta: 0, c: &Bm.data, ldc: d)
-            BLAS.dgemm(transA: true, transB: false, m: d, n: d, k: na, alpha: -1 / Double(K * sc), a: bars, lda: d, b: bars, ldb: d,
-                       beta: 0, c: &Ahat.data, ldc: d)
+            BLAS.dgemm(
+                transA: true, transB: false, m: d, n: d, k: na, alpha: 1 / Double(K), a: rows, lda: d, b: rows, ldb: d,
+                beta: 0, c: &Bm.data, ldc: d)
+            BLAS.dgemm(
+                transA: true, transB: false, m: d, n: d, k: na, alpha: -1 / Double(K * sc), a: bars, lda: d, b: bars, ldb: d,
+                beta: 0, c: &Ahat.data, ldc: d)
         }
         // + (1/(K s_c)) Σ_ℓ U_ℓᵀ diag(q_ℓα) U_ℓ.
         var X = [Double](repeating: 0, count: K * d)
@@ -136,8 +141,9 @@ public func decoupledWithinConcept(concepts: [[Double]], classifier: [[Double]],
                 for e in 0..<d { X[j * d + e] = w * Uflat[j * LD + l * d + e] }
             }
             if !any { continue }
-            BLAS.dgemm(transA: true, transB: false, m: d, n: d, k: K, alpha: 1 / Double(K * sc), a: X, lda: d, b: X, ldb: d,
-                       beta: 1, c: &Ahat.data, ldc: d)
+            BLAS.dgemm(
+                transA: true, transB: false, m: d, n: d, k: K, alpha: 1 / Double(K * sc), a: X, lda: d, b: X, ldb: d,
+                beta: 1, c: &Ahat.data, ldc: d)
         }
         // A_α and the Jacobian J_α.
         var J = Matrix(rows: d, cols: d)
@@ -166,7 +172,9 @@ public func decoupledWithinConcept(concepts: [[Double]], classifier: [[Double]],
         for i in 0..<d { for j in 0..<i { let m = 0.5 * (Am[i, j] + Am[j, i]); Am[i, j] = m; Am[j, i] = m } }
         let eig = try LinearAlgebra.symmetricEigen(Am)
         guard let low = eig.values.first, low > 0 else {
-            throw LimitTheoryError("A_α of concept \(a) is not positive definite (smallest eigenvalue \(eig.values.first ?? .nan)): θ* is not a non-degenerate minimiser (SPEC 6)")
+            throw LimitTheoryError(
+                "A_α of concept \(a) is not positive definite (smallest eigenvalue \(eig.values.first ?? .nan)): θ* is not a non-degenerate minimiser (SPEC 6)"
+            )
         }
         smallest = min(smallest, low)
         var Ainv = Matrix(rows: d, cols: d)
@@ -193,18 +201,23 @@ public func decoupledWithinConcept(concepts: [[Double]], classifier: [[Double]],
     for a in 0..<nc { for e in 0..<d { mean[e] += phi[a * d + e] / Double(nc) } }
     var total = 0.0
     for a in 0..<nc { for e in 0..<d { total += Double(sc) * (phi[a * d + e] - mean[e]) * (phi[a * d + e] - mean[e]) } }
-    guard total > 0 else { throw LimitTheoryError("the concept features of θ* coincide (total scatter 0, e.g. the trivial minimiser): the within-concept ratio is undefined") }
+    guard total > 0 else {
+        throw LimitTheoryError(
+            "the concept features of θ* coincide (total scatter 0, e.g. the trivial minimiser): the within-concept ratio is undefined")
+    }
     // Orbit dimension from the rank of the span of features and blocks (inside 1^⊥ with LayerNorm).
     var gram = Matrix(rows: d, cols: d)
     BLAS.dgemm(transA: true, transB: false, m: d, n: d, k: nc, alpha: 1, a: phi, lda: d, b: phi, ldb: d, beta: 0, c: &gram.data, ldc: d)
-    BLAS.dgemm(transA: true, transB: false, m: d, n: d, k: K * L, alpha: 1, a: Uflat, lda: d, b: Uflat, ldb: d, beta: 1, c: &gram.data, ldc: d)
+    BLAS.dgemm(
+        transA: true, transB: false, m: d, n: d, k: K * L, alpha: 1, a: Uflat, lda: d, b: Uflat, ldb: d, beta: 1, c: &gram.data, ldc: d)
     let ge = try LinearAlgebra.symmetricEigen(gram)
     let gtop = ge.values.last ?? 0
     let rank = ge.values.filter { gtop > 0 && $0 > 1e-10 * gtop }.count
     let dp = ln ? d - 1 : d
     let r = min(rank, dp)
     let orbit = dp * (dp - 1) / 2 - (dp - r) * (dp - r - 1) / 2
-    return DecoupledWithinConcept(coefficient: scatter / total, scatterCoefficient: scatter, totalScatter: total, A: A, B: B,
-                                  smallestBlockEigenvalue: smallest, gapCoefficient: gap,
-                                  wordNormSdCoefficient: sdSum / Double(nc), spanRank: r, orbitDimension: orbit)
+    return DecoupledWithinConcept(
+        coefficient: scatter / total, scatterCoefficient: scatter, totalScatter: total, A: A, B: B,
+        smallestBlockEigenvalue: smallest, gapCoefficient: gap,
+        wordNormSdCoefficient: sdSum / Double(nc), spanRank: r, orbitDimension: orbit)
 }

@@ -14,18 +14,22 @@ public let finiteSampleExactMaxParameters = 3000
 /// - otherwise, uniform μ without LayerNorm for given latent variables: the decoupled blocks at the R_c minimiser of
 ///   `prediction` (which must carry its classifier: ``PredictOptions/includeClassifier``), ``decoupledWithinConcept``;
 /// - otherwise no coefficient (method "unavailable") with a note saying why.
-public func finiteSampleCoefficients(spec: Spec, prediction: Prediction, starts: Int = 5,
-                                     progress: (@Sendable (String) -> Void)? = nil) throws -> FiniteSampleCoefficients {
+public func finiteSampleCoefficients(
+    spec: Spec, prediction: Prediction, starts: Int = 5,
+    progress: (@Sendable (String) -> Void)? = nil
+) throws -> FiniteSampleCoefficients {
     let tolerance = FiniteSampleOptions().collapseTolerance
     func unavailable(_ why: String) -> FiniteSampleCoefficients {
-        FiniteSampleCoefficients(withinConceptRatioCoefficient: nil, objectiveGapCoefficient: nil, withinConceptRatioCoefficientSE: nil,
-                                 objectiveGapCoefficientSE: nil, wordNormSdCoefficient: nil, nullSpaceDimension: nil,
-                                 expectedNullSpaceDimension: nil, smallestNormalEigenvalue: nil, method: "unavailable",
-                                 withinConceptRatioAtOptimum: nil, collapseTolerance: tolerance, nullTolerance: nil, gradientNorm: nil,
-                                 hessianAsymmetry: nil, notes: [why])
+        FiniteSampleCoefficients(
+            withinConceptRatioCoefficient: nil, objectiveGapCoefficient: nil, withinConceptRatioCoefficientSE: nil,
+            objectiveGapCoefficientSE: nil, wordNormSdCoefficient: nil, nullSpaceDimension: nil,
+            expectedNullSpaceDimension: nil, smallestNormalEigenvalue: nil, method: "unavailable",
+            withinConceptRatioAtOptimum: nil, collapseTolerance: tolerance, nullTolerance: nil, gradientNorm: nil,
+            hessianAsymmetry: nil, notes: [why])
     }
     if spec.layerNorm && spec.layerNormEps == 0 {
-        return unavailable("LayerNorm with ε = 0 is not covered by P6 (SPEC 6: no W penalty, flat directions in each word's scale and all-ones shift)")
+        return unavailable(
+            "LayerNorm with ε = 0 is not covered by P6 (SPEC 6: no W penalty, flat directions in each word's scale and all-ones shift)")
     }
     // Small instance?
     var small = false
@@ -38,7 +42,9 @@ public func finiteSampleCoefficients(spec: Spec, prediction: Prediction, starts:
     if let count = classes {
         let n = spec.nw * spec.d + count * spec.L * spec.d
         let tuples = pow(Double(spec.sc), Double(spec.L))
-        small = n <= finiteSampleExactMaxParameters && Double(count) * Double(count) * Double(spec.L) * tuples <= ExactRisk.maxWork && tuples <= 2e6
+        small =
+            n <= finiteSampleExactMaxParameters && Double(count) * Double(count) * Double(spec.L) * tuples <= ExactRisk.maxWork
+            && tuples <= 2e6
     }
     if small {
         progress?("P6: minimising the exact R (as verify does) from \(starts) start(s)")
@@ -47,26 +53,37 @@ public func finiteSampleCoefficients(spec: Spec, prediction: Prediction, starts:
         progress?("P6: H, Σ̄ and the orbit at θ* (\(risk.parameterCount) parameters)")
         let t0 = Date()
         var c = try finiteSampleExact(risk: risk, theta: x).coefficients
-        c.notes.insert(String(format: "θ* = the exact minimiser of R (best of %d starts, R = %.10g, BFGS ‖∇R‖ = %.2g, Newton-polished to %.2g); H, Σ̄ and C exact (finite-difference H, error ~1e-11); %.2f s",
-                              starts, risk.value(x), sol.gradientNorm, c.gradientNorm ?? .nan, Date().timeIntervalSince(t0)), at: 0)
+        c.notes.insert(
+            String(
+                format:
+                    "θ* = the exact minimiser of R (best of %d starts, R = %.10g, BFGS ‖∇R‖ = %.2g, Newton-polished to %.2g); H, Σ̄ and C exact (finite-difference H, error ~1e-11); %.2f s",
+                starts, risk.value(x), sol.gradientNorm, c.gradientNorm ?? .nan, Date().timeIntervalSince(t0)), at: 0)
         return c
     }
     guard spec.regime == .typeI else {
-        return unavailable("too large for the exact analysis (n = n_w·d + K·L·d > \(finiteSampleExactMaxParameters) or the word tuples cannot be enumerated), and the decoupled form of SPEC 6 needs a collapsed θ* with uniform μ and no LayerNorm (for LayerNorm with ε > 0 and given latent variables no exact θ* is computed at this scale)")
+        return unavailable(
+            "too large for the exact analysis (n = n_w·d + K·L·d > \(finiteSampleExactMaxParameters) or the word tuples cannot be enumerated), and the decoupled form of SPEC 6 needs a collapsed θ* with uniform μ and no LayerNorm (for LayerNorm with ε > 0 and given latent variables no exact θ* is computed at this scale)"
+        )
     }
     guard prediction.method == "restricted", !prediction.trivial, let concepts = prediction.concepts,
-          let classifier = prediction.classifier else {
-        return unavailable("the limit minimiser is trivial or was not computed as an R_c configuration (method \(prediction.method)): no collapsed θ* to expand around (the within-concept ratio is undefined at W = 0)")
+        let classifier = prediction.classifier
+    else {
+        return unavailable(
+            "the limit minimiser is trivial or was not computed as an R_c configuration (method \(prediction.method)): no collapsed θ* to expand around (the within-concept ratio is undefined at W = 0)"
+        )
     }
     progress?("P6: decoupled within-concept blocks at the R_c minimiser (K = \(spec.K), L = \(spec.L), d = \(spec.d))")
     let t0 = Date()
-    let dec = try decoupledWithinConcept(concepts: concepts, classifier: classifier, latents: spec.latentVariables(),
-                                         wordsPerConcept: spec.sc, lambdaW: spec.weightDecayW, layerNormEps: nil)
+    let dec = try decoupledWithinConcept(
+        concepts: concepts, classifier: classifier, latents: spec.latentVariables(),
+        wordsPerConcept: spec.sc, lambdaW: spec.weightDecayW, layerNormEps: nil)
     let notes = [
-        String(format: "θ* = the R_c minimiser of the prediction (uniform μ: collapsed and exact by P1), embedded in R^d; %.2f s", Date().timeIntervalSince(t0)),
+        String(
+            format: "θ* = the R_c minimiser of the prediction (uniform μ: collapsed and exact by P1), embedded in R^d; %.2f s",
+            Date().timeIntervalSince(t0)),
         "at a collapsed θ* with uniform μ, Σ̄ lives on the within-concept blocks V_α ⊗ R^d (U and the concept means get the same gradient from every sentence of a class), so the decoupled −Σ_α ((s_c−1)/(2s_c)) tr(A_α⁻¹B_α) is all of −tr(H⁺Σ̄)/2, and every word's block of C is ((s_c−1)/s_c²) A_α⁻¹B_αA_α⁻¹ (equal to the full sandwich to ~1e-12 on small instances)",
         "null_space_dimension and smallest_normal_eigenvalue need H on U and the concept means (K·L·d + n_c·d parameters), not formed at this scale: null. The within-concept blocks' smallest eigenvalue (an upper bound of smallest_normal_eigenvalue) is \(dec.smallestBlockEigenvalue); expected_null_space_dimension is the orbit dimension from the rank \(dec.spanRank) of the span of features and classifier blocks",
-        "θ* is known to R_c's gradient tolerance (1e-7, 3e-6 above 10⁴ variables), not polished: the coefficients are those of that point",
+        "θ* is known to R_c's gradient tolerance (1e-7, 3e-6 above 10⁴ variables), not polished: the coefficients are those of that point"
     ]
     return FiniteSampleCoefficients(
         withinConceptRatioCoefficient: dec.coefficient, objectiveGapCoefficient: dec.gapCoefficient,
@@ -88,15 +105,18 @@ public func finiteSampleSummary(_ c: FiniteSampleCoefficients, spec: Spec, class
         lines.append("  within-concept ratio coefficient: none (see notes)")
     }
     if let g = c.objectiveGapCoefficient {
-        lines.append("  predicted E[R̂_n(θ_n) − R(θ*)] ≈ \(f(g))/N (\(f(g / N)) at n_spl = \(spec.nspl)); on held-out data R(θ_n) − R(θ*) ≈ \(f(-g))/N")
+        lines.append(
+            "  predicted E[R̂_n(θ_n) − R(θ*)] ≈ \(f(g))/N (\(f(g / N)) at n_spl = \(spec.nspl)); on held-out data R(θ_n) − R(θ*) ≈ \(f(-g))/N"
+        )
     } else {
         lines.append("  objective gap coefficient: none (see notes)")
     }
     if let s = c.wordNormSdCoefficient, let first = s.first, let last = s.last {
         lines.append("  predicted sd of a word's feature norm ≈ c_β/√N, c_β from \(f(first)) (rank 0) to \(f(last)) (rank \(s.count - 1))")
     }
-    lines.append("  null space of H: \(c.nullSpaceDimension.map(String.init) ?? "not formed"), orbit dimension \(c.expectedNullSpaceDimension.map(String.init) ?? "unknown")"
-                 + (c.smallestNormalEigenvalue.map { ", smallest eigenvalue on the normal space \(f($0))" } ?? ""))
+    lines.append(
+        "  null space of H: \(c.nullSpaceDimension.map(String.init) ?? "not formed"), orbit dimension \(c.expectedNullSpaceDimension.map(String.init) ?? "unknown")"
+            + (c.smallestNormalEigenvalue.map { ", smallest eigenvalue on the normal space \(f($0))" } ?? ""))
     for n in c.notes { lines.append("  note: \(n)") }
     return lines
 }

@@ -21,8 +21,9 @@ public struct LatentProfile: Sendable {
     /// The full latent space through its (shared) Hamming histogram C(L,h)·(n_c−1)^h, not the closed form.
     public static func histogramForm(of space: FullLatentSpace) -> LatentProfile {
         let row = space.hammingHistogram.map { $0 > 0 ? Foundation.log($0) : -Double.infinity }
-        return LatentProfile(concepts: space.concepts, length: space.length, classes: space.countAsDouble,
-                             logCounts: [row], weights: [1])
+        return LatentProfile(
+            concepts: space.concepts, length: space.length, classes: space.countAsDouble,
+            logCounts: [row], weights: [1])
     }
 
     /// Given latent variables, through `Hamming.histograms` (O(K²·L) once).
@@ -31,9 +32,10 @@ public struct LatentProfile: Sendable {
         for row in Hamming.histograms(latents) { groups[row, default: 0] += 1 }
         let K = Double(latents.count)
         let keys = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        self.init(concepts: latents.concepts, length: latents.length, classes: K,
-                  logCounts: keys.map { $0.map { $0 > 0 ? Foundation.log(Double($0)) : -Double.infinity } },
-                  weights: keys.map { Double(groups[$0]!) / K })
+        self.init(
+            concepts: latents.concepts, length: latents.length, classes: K,
+            logCounts: keys.map { $0.map { $0 > 0 ? Foundation.log(Double($0)) : -Double.infinity } },
+            weights: keys.map { Double(groups[$0]!) / K })
     }
 
     init(concepts: Int, length: Int, classes: Double, logCounts: [[Double]]?, weights: [Double]) {

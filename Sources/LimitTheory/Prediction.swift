@@ -128,10 +128,12 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
     try spec.validate()
     guard starts >= 1 else { throw LimitTheoryError("starts must be at least 1 (got \(starts))") }
     guard spec.weightDecayU > 0 else {
-        throw LimitTheoryError("spec field 'weight_decay_U' must be positive for the limit objective to have a minimiser (got \(spec.weightDecayU))")
+        throw LimitTheoryError(
+            "spec field 'weight_decay_U' must be positive for the limit objective to have a minimiser (got \(spec.weightDecayU))")
     }
     if !(spec.layerNorm && spec.layerNormEps == 0) && !(spec.weightDecayW > 0) {
-        throw LimitTheoryError("spec field 'weight_decay_W' must be positive for the limit objective to have a minimiser (got \(spec.weightDecayW))")
+        throw LimitTheoryError(
+            "spec field 'weight_decay_W' must be positive for the limit objective to have a minimiser (got \(spec.weightDecayW))")
     }
     GSL.initialise()
     let sc = spec.sc, nc = spec.nc, d = spec.d
@@ -143,16 +145,22 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         switch regime {
         case .typeI:
             let s = try ReducedObjectives.typeI(profile: profile, wordsPerConcept: sc, lambdaW: lw, lambdaU: lu)
-            return familyPrediction(s, regime: regime, method: "closed-form", exact: true, eps: nil, nc: nc, d: d, classes: profile.classes, duplicates: 0)
+            return familyPrediction(
+                s, regime: regime, method: "closed-form", exact: true, eps: nil, nc: nc, d: d, classes: profile.classes, duplicates: 0)
         case .typeII:
             let s = try ReducedObjectives.separable(space: space, mu: spec.mu, map: .identity, lambdaW: lw, lambdaU: lu)
-            return familyPrediction(s, regime: regime, method: "closed-form", exact: true, eps: nil, nc: nc, d: d, classes: profile.classes, duplicates: 0)
+            return familyPrediction(
+                s, regime: regime, method: "closed-form", exact: true, eps: nil, nc: nc, d: d, classes: profile.classes, duplicates: 0)
         case .layerNorm:
-            let ideal = familyPrediction(try ReducedObjectives.layerNormIdealised(profile: profile, wordsPerConcept: sc, d: d, lambdaU: lu),
-                                         regime: regime, method: "closed-form", exact: true, eps: 0, nc: nc, d: d, classes: profile.classes, duplicates: 0)
+            let ideal = familyPrediction(
+                try ReducedObjectives.layerNormIdealised(profile: profile, wordsPerConcept: sc, d: d, lambdaU: lu),
+                regime: regime, method: "closed-form", exact: true, eps: 0, nc: nc, d: d, classes: profile.classes, duplicates: 0)
             if spec.layerNormEps == 0 { return ideal }
-            let s = try ReducedObjectives.separable(space: space, mu: spec.mu, map: .layerNorm(d: d, eps: spec.layerNormEps), lambdaW: lw, lambdaU: lu)
-            var p = familyPrediction(s, regime: regime, method: "closed-form", exact: true, eps: spec.layerNormEps, nc: nc, d: d, classes: profile.classes, duplicates: 0)
+            let s = try ReducedObjectives.separable(
+                space: space, mu: spec.mu, map: .layerNorm(d: d, eps: spec.layerNormEps), lambdaW: lw, lambdaU: lu)
+            var p = familyPrediction(
+                s, regime: regime, method: "closed-form", exact: true, eps: spec.layerNormEps, nc: nc, d: d, classes: profile.classes,
+                duplicates: 0)
             if options.related { p.related = [ideal] }
             return p
         }
@@ -175,7 +183,8 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         for _ in 1..<starts { xs.append(problem.start(a: a, b: family.b, rng: rng)) }
         options.progress?("minimising R_c (\(problem.parameterCount) variables) from \(starts) start(s)")
         let sols = try problem.minimise(starts: xs)
-        options.progress?("R_c starts: " + sols.map { String(format: "%.9f (%d iterations)", $0.value, $0.iterations) }.joined(separator: ", "))
+        options.progress?(
+            "R_c starts: " + sols.map { String(format: "%.9f (%d iterations)", $0.value, $0.iterations) }.joined(separator: ", "))
         let best = sols.min { $0.value < $1.value }!
         let (phi, U) = problem.embed(best.x)
         let gram = phi.map { u in phi.map { v in zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } } }
@@ -191,13 +200,14 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         if !idealisedLN && sc > 0 && !spec.wordFreq.isUniform(wordsPerConcept: sc) {
             n.append("R_c is not exact for non-uniform μ without LayerNorm (SPEC 4.2)")
         }
-        return Prediction(regime: regime.rawValue, method: "restricted", exact: true, layerNormEps: idealisedLN ? 0 : nil,
-                          objective: best.value, crossEntropy: best.crossEntropy, crossEntropyStandardError: nil,
-                          trivial: uu == 0, thresholdStatistic: nil, thresholdLimit: nil,
-                          wordNorms: idealisedLN ? [Double](repeating: Double(d).squareRoot(), count: sc) : [Double](repeating: rmsA, count: sc),
-                          rho: nil, classifierNorm: rmsB, p: idealisedLN ? nil : rmsA * rmsB, a: idealisedLN ? nil : rmsA, b: rmsB,
-                          conceptGram: gram, concepts: phi, classifier: options.includeClassifier ? U : nil,
-                          starts: sols.map(\.value), classes: K, duplicateClasses: dup, samplesPerClass: nil, related: [], notes: n)
+        return Prediction(
+            regime: regime.rawValue, method: "restricted", exact: true, layerNormEps: idealisedLN ? 0 : nil,
+            objective: best.value, crossEntropy: best.crossEntropy, crossEntropyStandardError: nil,
+            trivial: uu == 0, thresholdStatistic: nil, thresholdLimit: nil,
+            wordNorms: idealisedLN ? [Double](repeating: Double(d).squareRoot(), count: sc) : [Double](repeating: rmsA, count: sc),
+            rho: nil, classifierNorm: rmsB, p: idealisedLN ? nil : rmsA * rmsB, a: idealisedLN ? nil : rmsA, b: rmsB,
+            conceptGram: gram, concepts: phi, classifier: options.includeClassifier ? U : nil,
+            starts: sols.map(\.value), classes: K, duplicateClasses: dup, samplesPerClass: nil, related: [], notes: n)
     }
 
     func sampled(map: ReducedObjectives.NormMap, b0: Double, rho0: Double) throws -> Prediction {
@@ -205,55 +215,81 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         let pooled = options.sampledEstimator == .pooled
         let m = options.samplesPerClass ?? (pooled ? defaultPooledSamplesPerClass(classes: z.count) : plainM)
         let fam = try SampledFamily(latents: z, mu: spec.mu, map: map, lambdaW: lw, lambdaU: lu, samplesPerClass: m, seed: seed)
-        options.progress?(fam.isExact ? "type-II family, β-expectation enumerated (\(fam.samplesPerClass) tuples)"
-                                      : "type-II family, β-expectation sampled (\(m) sentences per class, \(pooled && !fam.isExact ? "pooled" : "plain") estimator)")
+        options.progress?(
+            fam.isExact
+                ? "type-II family, β-expectation enumerated (\(fam.samplesPerClass) tuples)"
+                : "type-II family, β-expectation sampled (\(m) sentences per class, \(pooled && !fam.isExact ? "pooled" : "plain") estimator)"
+        )
         var pooledSolution: SampledFamily.PooledSolution?
         var s: SampledFamily.Solution
         if pooled && !fam.isExact {
             // Start: BFGS on the plain sample objective with a small independent sample; then the pooled equations.
-            let start = try SampledFamily(latents: z, mu: spec.mu, map: map, lambdaW: lw, lambdaU: lu, samplesPerClass: plainM,
-                                          seed: RandomGenerator.derive(seed, stream: 98))
+            let start = try SampledFamily(
+                latents: z, mu: spec.mu, map: map, lambdaW: lw, lambdaU: lu, samplesPerClass: plainM,
+                seed: RandomGenerator.derive(seed, stream: 98))
             let s0 = try start.minimise(b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 2, seed: seed)
-            options.progress?("type-II family: start from the plain estimator (\(plainM) sentences per class, \(s0.iterations) BFGS iterations)")
+            options.progress?(
+                "type-II family: start from the plain estimator (\(plainM) sentences per class, \(s0.iterations) BFGS iterations)")
             let ps = try fam.solvePooled(b0: s0.b, rho0: s0.rho, replicates: options.replicates)
-            options.progress?("type-II family, pooled: \(ps.iterations) fixed-point iterations, \(ps.replicates) replicates in \(ps.replicateIterations)")
+            options.progress?(
+                "type-II family, pooled: \(ps.iterations) fixed-point iterations, \(ps.replicates) replicates in \(ps.replicateIterations)")
             let fresh = try fam.resampled(samplesPerClass: 8 * plainM, seed: RandomGenerator.derive(seed, stream: 99))
             let x = [ps.b] + ps.rho
             let ce = fresh.crossEntropy(x)
-            s = SampledFamily.Solution(b: ps.b, rho: ps.rho, objective: fresh.value(x), crossEntropy: ce.value, standardError: ce.standardError,
-                                       iterations: ps.iterations, converged: ps.converged)
+            s = SampledFamily.Solution(
+                b: ps.b, rho: ps.rho, objective: fresh.value(x), crossEntropy: ce.value, standardError: ce.standardError,
+                iterations: ps.iterations, converged: ps.converged)
             pooledSolution = ps
         } else {
-            s = try fam.minimise(b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 8 * m,
-                                 seed: RandomGenerator.derive(seed, stream: 99))
+            s = try fam.minimise(
+                b0: b0, rho0: [Double](repeating: rho0, count: sc), freshSamplesPerClass: 8 * m,
+                seed: RandomGenerator.derive(seed, stream: 99))
         }
         options.progress?("type-II family: \(s.iterations) iterations, objective \(s.objective)")
         let fs = s.rho.map(map.s)
         let mean = fs.reduce(0, +) / Double(sc)
         let frame = simplexFrame(concepts: nc, dimension: map.layerNorm ? d : max(d, nc))
-        let concepts = map.layerNorm ? layerNormFrame(nc: nc, d: d).map { $0.map { $0 * mean } } : frame.map { Array($0.prefix(d)).map { $0 * mean } }
+        let concepts =
+            map.layerNorm ? layerNormFrame(nc: nc, d: d).map { $0.map { $0 * mean } } : frame.map { Array($0.prefix(d)).map { $0 * mean } }
         var n = notes
         if fam.isExact {
-            n.append("type-II family (simplex directions, one b, norms per rank) with the exact β-expectation: an approximation of the limit for given latent variables (SPEC 4.2)")
+            n.append(
+                "type-II family (simplex directions, one b, norms per rank) with the exact β-expectation: an approximation of the limit for given latent variables (SPEC 4.2)"
+            )
         } else if pooledSolution != nil {
-            n.append("type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation: an approximation (SPEC 4.2). Pooled estimator: every rank's equation uses all \(m) sentences per class at every position (rank-conditioned), solved as a fixed point; objective and cross-entropy re-estimated on \(8 * plainM) fresh sentences per class")
+            n.append(
+                "type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation: an approximation (SPEC 4.2). Pooled estimator: every rank's equation uses all \(m) sentences per class at every position (rank-conditioned), solved as a fixed point; objective and cross-entropy re-estimated on \(8 * plainM) fresh sentences per class"
+            )
         } else {
-            n.append("type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation (\(m) sentences per class to minimise, \(8 * m) fresh ones to estimate): an approximation (SPEC 4.2)")
+            n.append(
+                "type-II family (simplex directions, one b, norms per rank) with a sampled β-expectation (\(m) sentences per class to minimise, \(8 * m) fresh ones to estimate): an approximation (SPEC 4.2)"
+            )
         }
-        if map.layerNorm { n.append("LayerNorm with ε > 0 for given latent variables: the family has feature norms s(r_β); the idealised R_c prediction (ε = 0) is in related") }
+        if map.layerNorm {
+            n.append(
+                "LayerNorm with ε > 0 for given latent variables: the family has feature norms s(r_β); the idealised R_c prediction (ε = 0) is in related"
+            )
+        }
         if let ps = pooledSolution {
             if let se = ps.featureNormStandardError {
                 let rel = zip(se, fs).map { $1 > 0 ? $0 / $1 : 0 }.max() ?? 0
-                n.append(String(format: "word_norms_se: Monte Carlo standard error per rank from %d independent replicates (the sentences of each class dealt into %d groups, the equations solved on each, SE = sd/√%d); largest relative SE %.3g%%", ps.replicates, ps.replicates, ps.replicates, 100 * rel))
+                n.append(
+                    String(
+                        format:
+                            "word_norms_se: Monte Carlo standard error per rank from %d independent replicates (the sentences of each class dealt into %d groups, the equations solved on each, SE = sd/√%d); largest relative SE %.3g%%",
+                        ps.replicates, ps.replicates, ps.replicates, 100 * rel))
             }
-            if !ps.converged { n.append(String(format: "the pooled fixed point stopped before its tolerance (last relative change %.3g)", ps.change)) }
+            if !ps.converged {
+                n.append(String(format: "the pooled fixed point stopped before its tolerance (last relative change %.3g)", ps.change))
+            }
         }
-        var pred = Prediction(regime: regime.rawValue, method: "sampled", exact: false, layerNormEps: map.layerNorm ? map.eps : nil,
-                          objective: s.objective, crossEntropy: s.crossEntropy, crossEntropyStandardError: fam.isExact ? nil : s.standardError,
-                          trivial: s.b == 0, thresholdStatistic: nil, thresholdLimit: nil, wordNorms: fs, rho: s.rho,
-                          classifierNorm: abs(s.b), p: nil, a: nil, b: s.b, conceptGram: simplexGram(nc: nc, scale: mean),
-                          concepts: concepts, classifier: nil, starts: [s.objective], classes: K, duplicateClasses: dup,
-                          samplesPerClass: fam.samplesPerClass, related: [], notes: n)
+        var pred = Prediction(
+            regime: regime.rawValue, method: "sampled", exact: false, layerNormEps: map.layerNorm ? map.eps : nil,
+            objective: s.objective, crossEntropy: s.crossEntropy, crossEntropyStandardError: fam.isExact ? nil : s.standardError,
+            trivial: s.b == 0, thresholdStatistic: nil, thresholdLimit: nil, wordNorms: fs, rho: s.rho,
+            classifierNorm: abs(s.b), p: nil, a: nil, b: s.b, conceptGram: simplexGram(nc: nc, scale: mean),
+            concepts: concepts, classifier: nil, starts: [s.objective], classes: K, duplicateClasses: dup,
+            samplesPerClass: fam.samplesPerClass, related: [], notes: n)
         pred.wordNormsStandardError = pooledSolution?.featureNormStandardError
         pred.rhoStandardError = pooledSolution?.rhoStandardError
         pred.bStandardError = pooledSolution?.bStandardError
@@ -263,7 +299,8 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
     switch regime {
     case .typeI:
         let family = try ReducedObjectives.typeI(profile: profile, wordsPerConcept: sc, lambdaW: lw, lambdaU: lu)
-        let fp = familyPrediction(family, regime: regime, method: "histogram", exact: false, eps: nil, nc: nc, d: d, classes: K, duplicates: dup)
+        let fp = familyPrediction(
+            family, regime: regime, method: "histogram", exact: false, eps: nil, nc: nc, d: d, classes: K, duplicates: dup)
         if family.trivial {
             var p = fp
             p.method = "histogram"; p.exact = true
@@ -275,14 +312,16 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
         return p
     case .layerNorm:
         let family = try ReducedObjectives.layerNormIdealised(profile: profile, wordsPerConcept: sc, d: d, lambdaU: lu)
-        let fp = familyPrediction(family, regime: regime, method: "histogram", exact: false, eps: 0, nc: nc, d: d, classes: K, duplicates: dup)
+        let fp = familyPrediction(
+            family, regime: regime, method: "histogram", exact: false, eps: 0, nc: nc, d: d, classes: K, duplicates: dup)
         let ideal = try restricted(idealisedLN: true, family: family)
         if spec.layerNormEps == 0 {
             var p = ideal
             if options.related { p.related = [fp] }
             return p
         }
-        var p = try sampled(map: .layerNorm(d: d, eps: spec.layerNormEps), b0: family.b, rho0: 3 * (Double(d) * spec.layerNormEps).squareRoot())
+        var p = try sampled(
+            map: .layerNorm(d: d, eps: spec.layerNormEps), b0: family.b, rho0: 3 * (Double(d) * spec.layerNormEps).squareRoot())
         p.related = [ideal, fp]
         return p
     case .typeII:
@@ -297,7 +336,9 @@ public func predict(spec: Spec, starts: Int = defaultPredictStarts, options: Pre
             rc.exact = false
             p.related = [rc]
             if rc.objective < p.objective {
-                p.notes.append("the collapsed problem R_c (in related) reaches a lower objective than the type-II family for these latent variables; both are upper bounds of the exact minimum")
+                p.notes.append(
+                    "the collapsed problem R_c (in related) reaches a lower objective than the type-II family for these latent variables; both are upper bounds of the exact minimum"
+                )
             }
         }
         return p
@@ -320,16 +361,19 @@ func layerNormFrame(nc: Int, d: Int) -> [[Double]] {
     }
 }
 
-func familyPrediction(_ s: FamilySolution, regime: Regime, method: String, exact: Bool, eps: Double?, nc: Int, d: Int,
-                      classes: Double, duplicates: Int) -> Prediction {
+func familyPrediction(
+    _ s: FamilySolution, regime: Regime, method: String, exact: Bool, eps: Double?, nc: Int, d: Int,
+    classes: Double, duplicates: Int
+) -> Prediction {
     let mean = s.featureNorms.reduce(0, +) / Double(max(1, s.featureNorms.count))
     let ln = regime == .layerNorm
     let frame = ln ? layerNormFrame(nc: nc, d: d) : simplexFrame(concepts: nc, dimension: max(d, nc)).map { Array($0.prefix(d)) }
     let rho: [Double]? = (ln && (eps ?? 0) == 0) ? nil : s.wordNorms
-    return Prediction(regime: regime.rawValue, method: method, exact: exact, layerNormEps: eps, objective: s.objective,
-                      crossEntropy: s.crossEntropy, crossEntropyStandardError: nil, trivial: s.trivial,
-                      thresholdStatistic: s.thresholdStatistic, thresholdLimit: s.thresholdLimit, wordNorms: s.featureNorms, rho: rho,
-                      classifierNorm: s.b, p: s.p, a: s.p != nil ? s.featureNorms.first : nil, b: s.b,
-                      conceptGram: simplexGram(nc: nc, scale: mean), concepts: frame.map { $0.map { $0 * mean } }, classifier: nil,
-                      starts: [s.objective], classes: classes, duplicateClasses: duplicates, samplesPerClass: nil, related: [], notes: [])
+    return Prediction(
+        regime: regime.rawValue, method: method, exact: exact, layerNormEps: eps, objective: s.objective,
+        crossEntropy: s.crossEntropy, crossEntropyStandardError: nil, trivial: s.trivial,
+        thresholdStatistic: s.thresholdStatistic, thresholdLimit: s.thresholdLimit, wordNorms: s.featureNorms, rho: rho,
+        classifierNorm: s.b, p: s.p, a: s.p != nil ? s.featureNorms.first : nil, b: s.b,
+        conceptGram: simplexGram(nc: nc, scale: mean), concepts: frame.map { $0.map { $0 * mean } }, classifier: nil,
+        starts: [s.objective], classes: classes, duplicateClasses: duplicates, samplesPerClass: nil, related: [], notes: [])
 }

@@ -51,7 +51,9 @@ public enum ReducedObjectives {
         -> FamilySolution
     {
         guard lambdaW > 0 && lambdaU > 0 else {
-            throw LimitTheoryError("type I: weight_decay_W and weight_decay_U must both be positive for the limit objective to have a minimiser (got \(lambdaW), \(lambdaU))")
+            throw LimitTheoryError(
+                "type I: weight_decay_W and weight_decay_U must both be positive for the limit objective to have a minimiser (got \(lambdaW), \(lambdaU))"
+            )
         }
         let kappa = typeIKappa(profile: profile, sc: sc, lambdaW: lambdaW, lambdaU: lambdaU)
         let f: (Double) -> (Double, Double) = { p in
@@ -66,9 +68,10 @@ public enum ReducedObjectives {
         let K = profile.classes, L = Double(profile.length), nw = Double(profile.concepts * sc)
         let a = (p * (lambdaU * K * L / (lambdaW * nw)).squareRoot()).squareRoot()
         let b = a > 0 ? p / a : 0
-        return FamilySolution(objective: ce + kappa * p, crossEntropy: ce, b: b,
-                              featureNorms: [Double](repeating: a, count: sc), wordNorms: [Double](repeating: a, count: sc),
-                              p: p, trivial: p == 0, thresholdStatistic: kappa, thresholdLimit: limit)
+        return FamilySolution(
+            objective: ce + kappa * p, crossEntropy: ce, b: b,
+            featureNorms: [Double](repeating: a, count: sc), wordNorms: [Double](repeating: a, count: sc),
+            p: p, trivial: p == 0, thresholdStatistic: kappa, thresholdLimit: limit)
     }
 
     // MARK: idealised LayerNorm
@@ -86,17 +89,22 @@ public enum ReducedObjectives {
         -> FamilySolution
     {
         guard lambdaU > 0 else {
-            throw LimitTheoryError("LayerNorm: weight_decay_U must be positive for the limit objective to have a minimiser (got \(lambdaU))")
+            throw LimitTheoryError(
+                "LayerNorm: weight_decay_U must be positive for the limit objective to have a minimiser (got \(lambdaU))")
         }
         let KL = profile.classes * Double(profile.length)
         let upper = 1.01 * (2 * Foundation.log(profile.classes) / (lambdaU * KL)).squareRoot() + 1e-12
-        let b = try minimiseConvex({ let r = h($0, profile: profile, d: d, lambdaU: lambdaU); return (r.value, r.derivative) },
-                                   lower: 0, upper: upper)
+        let b = try minimiseConvex(
+            {
+                let r = h($0, profile: profile, d: d, lambdaU: lambdaU); return (r.value, r.derivative)
+            },
+            lower: 0, upper: upper)
         let c = cFactor(profile.concepts), sd = Double(d).squareRoot()
         let ce = profile.logPartition(c * sd * b).value
-        return FamilySolution(objective: ce + 0.5 * lambdaU * KL * b * b, crossEntropy: ce, b: b,
-                              featureNorms: [Double](repeating: sd, count: sc), wordNorms: [Double](repeating: 0, count: sc),
-                              p: nil, trivial: b == 0, thresholdStatistic: nil, thresholdLimit: nil)
+        return FamilySolution(
+            objective: ce + 0.5 * lambdaU * KL * b * b, crossEntropy: ce, b: b,
+            featureNorms: [Double](repeating: sd, count: sc), wordNorms: [Double](repeating: 0, count: sc),
+            p: nil, trivial: b == 0, thresholdStatistic: nil, thresholdLimit: nil)
     }
 
     // MARK: type II and LayerNorm with ε > 0 (full latent space)
@@ -121,9 +129,10 @@ public enum ReducedObjectives {
 
     /// J(b, ρ) (type II) or J_ε(b, r) (LayerNorm, ε > 0) on the full latent space, with its gradient
     /// (∂/∂b, ∂/∂ρ_β):  L·Σ_β μ_β·log(1 + (n_c−1)·e^{−c·b·s(ρ_β)}) + (λ_W/2)·n_c·Σ_β ρ_β² + (λ_U/2)·K·L·b².
-    public static func J(b: Double, rho: [Double], space: FullLatentSpace, mu: [Double], map: NormMap,
-                         lambdaW: Double, lambdaU: Double) -> (value: Double, db: Double, drho: [Double])
-    {
+    public static func J(
+        b: Double, rho: [Double], space: FullLatentSpace, mu: [Double], map: NormMap,
+        lambdaW: Double, lambdaU: Double
+    ) -> (value: Double, db: Double, drho: [Double]) {
         let nc = space.concepts, L = Double(space.length), K = space.countAsDouble, c = cFactor(nc)
         var v = 0.5 * lambdaU * K * L * b * b, db = lambdaU * K * L * b
         var drho = [Double](repeating: 0, count: rho.count)
@@ -149,16 +158,20 @@ public enum ReducedObjectives {
             let f: (Double) -> (Double, Double) = { s in
                 let e = m * Foundation.exp(-c * b * s)
                 let q = d - s * s
-                return (L * mu * Foundation.log1p(e) + 0.5 * lambdaW * Double(nc) * de * s * s / q,
-                        -L * mu * c * b * e / (1 + e) + lambdaW * Double(nc) * de * s * d / (q * q))
+                return (
+                    L * mu * Foundation.log1p(e) + 0.5 * lambdaW * Double(nc) * de * s * s / q,
+                    -L * mu * c * b * e / (1 + e) + lambdaW * Double(nc) * de * s * d / (q * q)
+                )
             }
             let s = try minimiseConvex(f, lower: 0, upper: d.squareRoot() * (1 - 1e-12))
             return (s * (de / (d - s * s)).squareRoot(), f(s).0)
         }
         let f: (Double) -> (Double, Double) = { r in
             let e = m * Foundation.exp(-c * b * r)
-            return (L * mu * Foundation.log1p(e) + 0.5 * lambdaW * Double(nc) * r * r,
-                    -L * mu * c * b * e / (1 + e) + lambdaW * Double(nc) * r)
+            return (
+                L * mu * Foundation.log1p(e) + 0.5 * lambdaW * Double(nc) * r * r,
+                -L * mu * c * b * e / (1 + e) + lambdaW * Double(nc) * r
+            )
         }
         let upper = L * mu * c * b / (lambdaW * Double(nc)) * 1.01 + 1e-12
         let r = try minimiseConvex(f, lower: 0, upper: upper)
@@ -172,7 +185,9 @@ public enum ReducedObjectives {
         -> FamilySolution
     {
         guard lambdaW > 0 && lambdaU > 0 else {
-            throw LimitTheoryError("weight_decay_W and weight_decay_U must both be positive for the limit objective to have a minimiser (got \(lambdaW), \(lambdaU))")
+            throw LimitTheoryError(
+                "weight_decay_W and weight_decay_U must both be positive for the limit objective to have a minimiser (got \(lambdaW), \(lambdaU))"
+            )
         }
         if map.layerNorm && !(map.eps > 0) {
             throw LimitTheoryError("J_ε needs layer_norm_eps > 0; use the idealised LayerNorm objective h for ε = 0")
@@ -205,8 +220,9 @@ public enum ReducedObjectives {
         // origin is a saddle exactly when L·Σ μ_β² > λ_W λ_U n_c K.
         let stat: Double? = map.layerNorm ? nil : lambdaW * lambdaU * Double(nc) * K
         let lim: Double? = map.layerNorm ? nil : L * mu.reduce(0) { $0 + $1 * $1 }
-        return FamilySolution(objective: j.value, crossEntropy: ce, b: b, featureNorms: rho.map(map.s), wordNorms: rho,
-                              p: nil, trivial: b == 0 || rho.allSatisfy { $0 == 0 }, thresholdStatistic: stat, thresholdLimit: lim)
+        return FamilySolution(
+            objective: j.value, crossEntropy: ce, b: b, featureNorms: rho.map(map.s), wordNorms: rho,
+            p: nil, trivial: b == 0 || rho.allSatisfy { $0 == 0 }, thresholdStatistic: stat, thresholdLimit: lim)
     }
 
     // MARK: 1-D helper

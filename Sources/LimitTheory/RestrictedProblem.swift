@@ -41,8 +41,10 @@ public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
 
     let pool = WorkspacePool()
 
-    public init(latents: LatentVariables, wordsPerConcept sc: Int, d: Int, lambdaW: Double, lambdaU: Double,
-                idealisedLayerNorm: Bool, threads: Int = 1) {
+    public init(
+        latents: LatentVariables, wordsPerConcept sc: Int, d: Int, lambdaW: Double, lambdaU: Double,
+        idealisedLayerNorm: Bool, threads: Int = 1
+    ) {
         self.latents = latents; wordsPerConcept = sc; self.d = d
         self.lambdaW = lambdaW; self.lambdaU = lambdaU; self.idealisedLayerNorm = idealisedLayerNorm
         K = latents.count; L = latents.length; nc = latents.concepts; z = latents.storage
@@ -75,7 +77,6 @@ public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
     public func evaluate(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
         evaluateParts(x, gradient: gradient).value
     }
-
 
     /// The cross-entropy part of R_c at x.
     public func crossEntropy(_ x: [Double]) -> Double {
@@ -336,8 +337,12 @@ public final class RestrictedProblem: SmoothObjective, @unchecked Sendable {
                 var r = try MultiMinimizer.minimise(scaled, from: x0, options: options)
                 r.x = r.x.enumerated().map { $0.element / ($0.offset < ng ? sg : su) }
                 let ce = self.crossEntropy(r.x)
-                results.set(i, .success(Solution(x: r.x, value: r.value, crossEntropy: ce, iterations: r.iterations,
-                                                 converged: r.converged, gradientNorm: r.gradientNorm)))
+                results.set(
+                    i,
+                    .success(
+                        Solution(
+                            x: r.x, value: r.value, crossEntropy: ce, iterations: r.iterations,
+                            converged: r.converged, gradientNorm: r.gradientNorm)))
             } catch {
                 results.set(i, .failure(error))
             }

@@ -51,14 +51,18 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
     public var samplesPerClass: Int { perClass }
 
     /// Exact enumeration is used when s_c^L ≤ `exactLimit`; otherwise `samplesPerClass` draws per class.
-    public init(latents: LatentVariables, mu: [Double], map: ReducedObjectives.NormMap, lambdaW: Double, lambdaU: Double,
-                samplesPerClass: Int, seed: UInt64, exactLimit: Double = 4096) throws {
+    public init(
+        latents: LatentVariables, mu: [Double], map: ReducedObjectives.NormMap, lambdaW: Double, lambdaU: Double,
+        samplesPerClass: Int, seed: UInt64, exactLimit: Double = 4096
+    ) throws {
         self.latents = latents; self.mu = mu; self.map = map; self.lambdaW = lambdaW; self.lambdaU = lambdaU
         K = latents.count; L = latents.length; nc = latents.concepts; sc = mu.count
         let T = pow(Double(sc), Double(L))
         let codeBytes = Double(K) * Double(K) * Double((L + SampledFamily.chunkBits - 1) / SampledFamily.chunkBits)
         if codeBytes > 2e9 {
-            throw LimitTheoryError("the sampled type-II family stores the mismatch codes of all K² = \(K)² class pairs (\(MemoryError.format(codeBytes))): too large; reduce K")
+            throw LimitTheoryError(
+                "the sampled type-II family stores the mismatch codes of all K² = \(K)² class pairs (\(MemoryError.format(codeBytes))): too large; reduce K"
+            )
         }
         if T <= exactLimit {
             (tuples, weights) = enumerateRankTuples(mu: mu, length: L)
@@ -70,8 +74,10 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
         }
     }
 
-    init(latents: LatentVariables, mu: [Double], map: ReducedObjectives.NormMap, lambdaW: Double, lambdaU: Double,
-         tuples: [Int32], weights: [Double], perClass: Int) {
+    init(
+        latents: LatentVariables, mu: [Double], map: ReducedObjectives.NormMap, lambdaW: Double, lambdaU: Double,
+        tuples: [Int32], weights: [Double], perClass: Int
+    ) {
         self.latents = latents; self.mu = mu; self.map = map; self.lambdaW = lambdaW; self.lambdaU = lambdaU
         K = latents.count; L = latents.length; nc = latents.concepts; sc = mu.count
         self.tuples = tuples; self.weights = weights; self.perClass = perClass; shared = false
@@ -88,7 +94,8 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
     /// The same problem on a fresh independent sample (for an unbiased estimate at a given point).
     public func resampled(samplesPerClass: Int, seed: UInt64) throws -> SampledFamily {
         let (t, w) = try SampledFamily.draw(K: K, L: L, mu: mu, perClass: samplesPerClass, seed: seed)
-        let f = SampledFamily(latents: latents, mu: mu, map: map, lambdaW: lambdaW, lambdaU: lambdaU, tuples: t, weights: w, perClass: samplesPerClass)
+        let f = SampledFamily(
+            latents: latents, mu: mu, map: map, lambdaW: lambdaW, lambdaU: lambdaU, tuples: t, weights: w, perClass: samplesPerClass)
         f.threads = threads
         return f
     }
@@ -130,115 +137,117 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
         let sharedTuples = shared
         let codeTable = self.codeTable
         codeTable.withUnsafeBufferPointer { ctb in
-        let cbase = ctb.baseAddress!
-        tuples.withUnsafeBufferPointer { tb in
-            weights.withUnsafeBufferPointer { wb in
-                do {
-                    let box = UncheckedBox((tb, wb, cbase))
-                    parallelFor(T) { t in
-                        let (tb, wb, cbase) = box.value
-                        let out = acc[t].pointer
-                        let table = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
-                        let etab = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
-                        let hist = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
-                        let prod = UnsafeMutablePointer<Double>.allocate(capacity: K)
-                        var v = [Double](repeating: 0, count: L)
-                        defer { table.deallocate(); etab.deallocate(); hist.deallocate(); prod.deallocate() }
-                        for k in (t * K / T)..<((t + 1) * K / T) {
-                            // codes[i * K + j]: mismatch pattern of (j, k) on chunk i.
-                            let codes = cbase + k * nChunks * K
-                            let base = sharedTuples ? 0 : k * M
-                            var lk = 0.0, l2 = 0.0, db = 0.0
-                            for m in 0..<M {
-                                for l in 0..<L { v[l] = sv[Int(tb[(base + m) * L + l])] }
-                                for i in 0..<nChunks {
-                                    let l0 = i * CB, width = min(L, l0 + CB) - l0
-                                    let tab = table + i * tableSize, et = etab + i * tableSize
-                                    tab[0] = 0
-                                    for code in 1..<(1 << width) {
-                                        let low = code & (-code)
-                                        tab[code] = tab[code ^ low] + v[l0 + low.trailingZeroBitCount]
+            let cbase = ctb.baseAddress!
+            tuples.withUnsafeBufferPointer { tb in
+                weights.withUnsafeBufferPointer { wb in
+                    do {
+                        let box = UncheckedBox((tb, wb, cbase))
+                        parallelFor(T) { t in
+                            let (tb, wb, cbase) = box.value
+                            let out = acc[t].pointer
+                            let table = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
+                            let etab = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
+                            let hist = UnsafeMutablePointer<Double>.allocate(capacity: nChunks * tableSize)
+                            let prod = UnsafeMutablePointer<Double>.allocate(capacity: K)
+                            var v = [Double](repeating: 0, count: L)
+                            defer { table.deallocate(); etab.deallocate(); hist.deallocate(); prod.deallocate() }
+                            for k in (t * K / T)..<((t + 1) * K / T) {
+                                // codes[i * K + j]: mismatch pattern of (j, k) on chunk i.
+                                let codes = cbase + k * nChunks * K
+                                let base = sharedTuples ? 0 : k * M
+                                var lk = 0.0, l2 = 0.0, db = 0.0
+                                for m in 0..<M {
+                                    for l in 0..<L { v[l] = sv[Int(tb[(base + m) * L + l])] }
+                                    for i in 0..<nChunks {
+                                        let l0 = i * CB, width = min(L, l0 + CB) - l0
+                                        let tab = table + i * tableSize, et = etab + i * tableSize
+                                        tab[0] = 0
+                                        for code in 1..<(1 << width) {
+                                            let low = code & (-code)
+                                            tab[code] = tab[code ^ low] + v[l0 + low.trailingZeroBitCount]
+                                        }
+                                        for code in 0..<(1 << width) { et[code] = Foundation.exp(-c * b * tab[code]) }
                                     }
-                                    for code in 0..<(1 << width) { et[code] = Foundation.exp(-c * b * tab[code]) }
-                                }
-                                var sum = 0.0
-                                // One pass: products, their sum, and (unnormalised) histograms per chunk code.
-                                if wantGrad { hist.update(repeating: 0, count: nChunks * tableSize) }
-                                if nChunks == 3 {
-                                    let c0 = codes, c1 = codes + K, c2 = codes + 2 * K
-                                    let e0 = etab, e1 = etab + tableSize, e2 = etab + 2 * tableSize
-                                    let h0 = hist, h1 = hist + tableSize, h2 = hist + 2 * tableSize
-                                    if wantGrad {
-                                        for j in 0..<K {
-                                            let a0 = Int(c0[j]), a1 = Int(c1[j]), a2 = Int(c2[j])
-                                            let p = e0[a0] * e1[a1] * e2[a2]
-                                            prod[j] = p; sum += p
-                                            h0[a0] += p; h1[a1] += p; h2[a2] += p
+                                    var sum = 0.0
+                                    // One pass: products, their sum, and (unnormalised) histograms per chunk code.
+                                    if wantGrad { hist.update(repeating: 0, count: nChunks * tableSize) }
+                                    if nChunks == 3 {
+                                        let c0 = codes, c1 = codes + K, c2 = codes + 2 * K
+                                        let e0 = etab, e1 = etab + tableSize, e2 = etab + 2 * tableSize
+                                        let h0 = hist, h1 = hist + tableSize, h2 = hist + 2 * tableSize
+                                        if wantGrad {
+                                            for j in 0..<K {
+                                                let a0 = Int(c0[j]), a1 = Int(c1[j]), a2 = Int(c2[j])
+                                                let p = e0[a0] * e1[a1] * e2[a2]
+                                                prod[j] = p; sum += p
+                                                h0[a0] += p; h1[a1] += p; h2[a2] += p
+                                            }
+                                        } else {
+                                            for j in 0..<K {
+                                                let p = e0[Int(c0[j])] * e1[Int(c1[j])] * e2[Int(c2[j])]
+                                                prod[j] = p; sum += p
+                                            }
                                         }
                                     } else {
                                         for j in 0..<K {
-                                            let p = e0[Int(c0[j])] * e1[Int(c1[j])] * e2[Int(c2[j])]
-                                            prod[j] = p; sum += p
+                                            var p = 1.0
+                                            for i in 0..<nChunks { p *= etab[i * tableSize + Int(codes[i * K + j])] }
+                                            prod[j] = p
+                                            sum += p
+                                            if wantGrad { for i in 0..<nChunks { hist[i * tableSize + Int(codes[i * K + j])] += p } }
                                         }
                                     }
-                                } else {
-                                    for j in 0..<K {
-                                        var p = 1.0
-                                        for i in 0..<nChunks { p *= etab[i * tableSize + Int(codes[i * K + j])] }
-                                        prod[j] = p
-                                        sum += p
-                                        if wantGrad { for i in 0..<nChunks { hist[i * tableSize + Int(codes[i * K + j])] += p } }
+                                    var loss: Double
+                                    if sum.isFinite {
+                                        loss = Foundation.log(sum)
+                                    } else {
+                                        // Negative norms can make logits positive and large: stable direct path.
+                                        var mx = -Double.infinity
+                                        for j in 0..<K {
+                                            var y = 0.0
+                                            for i in 0..<nChunks { y -= c * b * table[i * tableSize + Int(codes[i * K + j])] }
+                                            prod[j] = y; mx = max(mx, y)
+                                        }
+                                        sum = 0
+                                        for j in 0..<K { prod[j] = Foundation.exp(prod[j] - mx); sum += prod[j] }
+                                        loss = mx + Foundation.log(sum)
+                                        if wantGrad {
+                                            hist.update(repeating: 0, count: nChunks * tableSize)
+                                            for j in 0..<K {
+                                                for i in 0..<nChunks { hist[i * tableSize + Int(codes[i * K + j])] += prod[j] }
+                                            }
+                                        }
                                     }
-                                }
-                                var loss: Double
-                                if sum.isFinite {
-                                    loss = Foundation.log(sum)
-                                } else {
-                                    // Negative norms can make logits positive and large: stable direct path.
-                                    var mx = -Double.infinity
-                                    for j in 0..<K {
-                                        var y = 0.0
-                                        for i in 0..<nChunks { y -= c * b * table[i * tableSize + Int(codes[i * K + j])] }
-                                        prod[j] = y; mx = max(mx, y)
-                                    }
-                                    sum = 0
-                                    for j in 0..<K { prod[j] = Foundation.exp(prod[j] - mx); sum += prod[j] }
-                                    loss = mx + Foundation.log(sum)
+                                    let w = wb[base + m]
+                                    lk += w * loss; l2 += w * loss * loss
                                     if wantGrad {
-                                        hist.update(repeating: 0, count: nChunks * tableSize)
-                                        for j in 0..<K { for i in 0..<nChunks { hist[i * tableSize + Int(codes[i * K + j])] += prod[j] } }
-                                    }
-                                }
-                                let w = wb[base + m]
-                                lk += w * loss; l2 += w * loss * loss
-                                if wantGrad {
-                                    let scale = w / (Double(K) * sum)
-                                    for i in 0..<(nChunks * tableSize) { hist[i] *= scale }
-                                    for i in 0..<nChunks {
-                                        let l0 = i * CB, width = min(L, l0 + CB) - l0
-                                        let tab = table + i * tableSize, h = hist + i * tableSize
-                                        for code in 1..<(1 << width) where h[code] != 0 {
-                                            db -= c * h[code] * tab[code]
-                                            var bits = code
-                                            while bits != 0 {
-                                                let bit = bits.trailingZeroBitCount
-                                                bits &= bits - 1
-                                                let beta = Int(tb[(base + m) * L + l0 + bit])
-                                                out[3 + beta] -= c * b * h[code] * dsv[beta]
+                                        let scale = w / (Double(K) * sum)
+                                        for i in 0..<(nChunks * tableSize) { hist[i] *= scale }
+                                        for i in 0..<nChunks {
+                                            let l0 = i * CB, width = min(L, l0 + CB) - l0
+                                            let tab = table + i * tableSize, h = hist + i * tableSize
+                                            for code in 1..<(1 << width) where h[code] != 0 {
+                                                db -= c * h[code] * tab[code]
+                                                var bits = code
+                                                while bits != 0 {
+                                                    let bit = bits.trailingZeroBitCount
+                                                    bits &= bits - 1
+                                                    let beta = Int(tb[(base + m) * L + l0 + bit])
+                                                    out[3 + beta] -= c * b * h[code] * dsv[beta]
+                                                }
                                             }
                                         }
                                     }
                                 }
+                                out[0] += lk
+                                // Within-class variance of the sampled losses (weights 1/M): s²/M.
+                                if !sharedTuples { out[1] += max(0, l2 - lk * lk) / Double(M - 1) }
+                                out[2] += db
                             }
-                            out[0] += lk
-                            // Within-class variance of the sampled losses (weights 1/M): s²/M.
-                            if !sharedTuples { out[1] += max(0, l2 - lk * lk) / Double(M - 1) }
-                            out[2] += db
                         }
                     }
                 }
             }
-        }
         }
         var ce = 0.0, varSum = 0.0, db = 0.0
         var drho = [Double](repeating: 0, count: sc)
@@ -306,8 +315,9 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
             ce = fresh.crossEntropy(r.x)
             objective = fresh.value(r.x)
         }
-        return Solution(b: r.x[0], rho: Array(r.x[1...]), objective: objective, crossEntropy: ce.value,
-                        standardError: ce.standardError, iterations: r.iterations, converged: r.converged)
+        return Solution(
+            b: r.x[0], rho: Array(r.x[1...]), objective: objective, crossEntropy: ce.value,
+            standardError: ce.standardError, iterations: r.iterations, converged: r.converged)
     }
 }
 
@@ -550,7 +560,8 @@ extension SampledFamily {
                 var bn = b[g] - G / H
                 if !(bn > 0) { bn = 0.5 * b[g] }
                 // Rank equation in s: μ·φ̂(s) + pen'(s) = 0, increasing in s (Φ̂ and the penalty are convex in s).
-                let pen: (Double) -> Double = map.layerNorm
+                let pen: (Double) -> Double =
+                    map.layerNorm
                     ? { s in lw * de * s * Double(self.map.d) / ((Double(self.map.d) - s * s) * (Double(self.map.d) - s * s)) }
                     : { s in lw * s }
                 let top = map.layerNorm ? upper[g] * (1 - 1e-12) : upper[g]
@@ -571,7 +582,9 @@ extension SampledFamily {
                     r[gamma] = map.layerNorm ? s * (de / (Double(map.d) - s * s)).squareRoot() : s
                 }
                 if escaped {
-                    if map.layerNorm { throw LimitTheoryError("pooled type-II estimator: a rank equation has no root below √d (b = \(b[g]))") }
+                    if map.layerNorm {
+                        throw LimitTheoryError("pooled type-II estimator: a rank equation has no root below √d (b = \(b[g]))")
+                    }
                     upper[g] *= 2; next.append(g); continue
                 }
                 out[g] = [bn] + r
@@ -615,9 +628,9 @@ extension SampledFamily {
         throws -> (x: [[Double]], iterations: Int, converged: Bool, change: Double)
     {
         var x = x0
-        var hx = [[[Double]]](repeating: [], count: B)   // history of x
-        var hf = [[[Double]]](repeating: [], count: B)   // history of residuals T(x) − x
-        var ht = [[[Double]]](repeating: [], count: B)   // history of T(x)
+        var hx = [[[Double]]](repeating: [], count: B)  // history of x
+        var hf = [[[Double]]](repeating: [], count: B)  // history of residuals T(x) − x
+        var ht = [[[Double]]](repeating: [], count: B)  // history of T(x)
         var done = [Bool](repeating: false, count: B)
         var change = [Double](repeating: .infinity, count: B)
         var it = 0
@@ -690,12 +703,14 @@ extension SampledFamily {
         let main = try solvePooledGroups(from: [x0], groups: 1, tolerance: tolerance)
         let x = main.x[0]
         let rho = Array(x[1...])
-        var sol = PooledSolution(b: x[0], rho: rho, featureNorms: rho.map(map.s), rhoStandardError: nil,
-                                 featureNormStandardError: nil, bStandardError: nil, replicates: 0,
-                                 iterations: main.iterations, replicateIterations: 0, converged: main.converged, change: main.change)
+        var sol = PooledSolution(
+            b: x[0], rho: rho, featureNorms: rho.map(map.s), rhoStandardError: nil,
+            featureNormStandardError: nil, bStandardError: nil, replicates: 0,
+            iterations: main.iterations, replicateIterations: 0, converged: main.converged, change: main.change)
         guard !shared && B >= 2 else { return sol }
         guard perClass >= 2 * B else {
-            throw LimitTheoryError("pooled type-II estimator: \(perClass) sentences per class cannot be dealt into \(B) replicates of at least 2")
+            throw LimitTheoryError(
+                "pooled type-II estimator: \(perClass) sentences per class cannot be dealt into \(B) replicates of at least 2")
         }
         let reps = try solvePooledGroups(from: [[Double]](repeating: x, count: B), groups: B, tolerance: tolerance)
         func se(_ v: [Double]) -> Double {

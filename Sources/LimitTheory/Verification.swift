@@ -59,8 +59,9 @@ public func verify(spec: Spec, starts: Int = 5, progress: (@Sendable (String) ->
         throw LimitTheoryError("the full latent space has n_c^L = \(spec.nc)^\(spec.L) classes: too large to enumerate for verify")
     }
     let z = spec.latentVariables()
-    let risk = try ExactRisk(latents: z, mu: spec.mu, d: spec.d, lambdaW: spec.weightDecayW, lambdaU: spec.weightDecayU,
-                             layerNorm: spec.layerNorm, eps: spec.layerNormEps)
+    let risk = try ExactRisk(
+        latents: z, mu: spec.mu, d: spec.d, lambdaW: spec.weightDecayW, lambdaU: spec.weightDecayU,
+        layerNorm: spec.layerNorm, eps: spec.layerNormEps)
     var options = PredictOptions()
     options.progress = progress
     let prediction = try predict(spec: spec, starts: max(starts, 1), options: options)
@@ -80,10 +81,11 @@ public func verify(spec: Spec, starts: Int = 5, progress: (@Sendable (String) ->
     )
     let blocks = risk.classifierBlocks(best.x)
     let rmsU = (blocks.reduce(0.0) { $0 + $1.reduce(0) { $0 + $1 * $1 } } / Double(blocks.count)).squareRoot()
-    return VerifyResult(bestObjective: best.value, predictedObjective: prediction.objective, gap: best.value - prediction.objective,
-                        bestCrossEntropy: best.crossEntropy, predictedCrossEntropy: prediction.crossEntropy,
-                        withinConceptRatio: metrics.withinConceptRatio, directionResidual: metrics.directionResidual,
-                        wordNorms: metrics.wordNorms, predictedWordNorms: prediction.wordNorms, classifierNorm: rmsU,
-                        conceptGram: (0..<spec.nc).map { Array(metrics.conceptGram.row($0)) }, starts: sols.map(\.value), converged: sols.map(\.converged),
-                        gradientNorms: sols.map(\.gradientNorm), prediction: prediction)
+    return VerifyResult(
+        bestObjective: best.value, predictedObjective: prediction.objective, gap: best.value - prediction.objective,
+        bestCrossEntropy: best.crossEntropy, predictedCrossEntropy: prediction.crossEntropy,
+        withinConceptRatio: metrics.withinConceptRatio, directionResidual: metrics.directionResidual,
+        wordNorms: metrics.wordNorms, predictedWordNorms: prediction.wordNorms, classifierNorm: rmsU,
+        conceptGram: (0..<spec.nc).map { Array(metrics.conceptGram.row($0)) }, starts: sols.map(\.value), converged: sols.map(\.converged),
+        gradientNorms: sols.map(\.gradientNorm), prediction: prediction)
 }

@@ -39,8 +39,11 @@ enum FencedBlockScanner {
                 j += 1
             }
             guard closed else {
-                throw NotebookError(file: file, line: i + 1,
-                                    message: "code block opened here (\(String(repeating: open.char, count: open.length))\(open.info.isEmpty ? "" : " " + open.info)) is never closed")
+                throw NotebookError(
+                    file: file, line: i + 1,
+                    message:
+                        "code block opened here (\(String(repeating: open.char, count: open.length))\(open.info.isEmpty ? "" : " " + open.info)) is never closed"
+                )
             }
             blocks.append(FencedBlock(openLine: i + 1, closeLine: j + 1, indent: open.indent, info: open.info, content: content))
             i = j + 1

@@ -105,7 +105,9 @@ public final class JQCheck {
         folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("fcollapse-jq-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, text) in [("input.json", json ?? "null"), ("output", output.output), ("stdout", output.stdout), ("stderr", output.stderr)] {
+        for (name, text) in [
+            ("input.json", json ?? "null"), ("output", output.output), ("stdout", output.stdout), ("stderr", output.stderr)
+        ] {
             try Data(text.utf8).write(to: folder.appendingPathComponent(name))
         }
     }
@@ -158,8 +160,9 @@ public final class JQCheck {
                 for (p, l) in zip(paths, lines) {
                     var v = l
                     if l.hasPrefix("["), l.hasSuffix("]"),
-                       let a = try? JSONSerialization.jsonObject(with: Data(l.utf8), options: [.fragmentsAllowed]) as? [Any], a.count == 1,
-                       let one = try? JSONSerialization.data(withJSONObject: a[0], options: [.fragmentsAllowed]) {
+                        let a = try? JSONSerialization.jsonObject(with: Data(l.utf8), options: [.fragmentsAllowed]) as? [Any], a.count == 1,
+                        let one = try? JSONSerialization.data(withJSONObject: a[0], options: [.fragmentsAllowed])
+                    {
                         v = String(decoding: one, as: UTF8.self)  // one value: without the brackets
                     }
                     if v.count > 120 { v = v.prefix(117) + "..." }
@@ -227,9 +230,15 @@ public final class JQCheck {
                 var depth = 0
                 while j < u.count {
                     let d = u[j]
-                    if d == "[" { depth += 1 } else if d == "]" { if depth == 0 { break }; depth -= 1 }
-                    else if depth == 0 && !(isIdentifierPart(d) || d == "." || d == "?") { break }
-                    else if depth > 0 && (d == "|" || d == "(") { break }
+                    if d == "[" {
+                        depth += 1
+                    } else if d == "]" {
+                        if depth == 0 { break }; depth -= 1
+                    } else if depth == 0 && !(isIdentifierPart(d) || d == "." || d == "?") {
+                        break
+                    } else if depth > 0 && (d == "|" || d == "(") {
+                        break
+                    }
                     j += 1
                 }
                 var p = String(String.UnicodeScalarView(u[i..<j]))

@@ -100,7 +100,8 @@ public struct Notebook: Sendable {
 
         /// True when only blank lines separate the previous block from this one.
         func adjacent(_ b: FencedBlock) -> Bool {
-            previousEnd > 0 && lines[previousEnd..<(b.openLine - 1)].allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+            previousEnd > 0
+                && lines[previousEnd..<(b.openLine - 1)].allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         }
 
         // jq is looked up once, at the first assertion (a notebook without any does not need it).
@@ -117,33 +118,48 @@ public struct Notebook: Sendable {
             defer { previousEnd = b.closeLine }
             switch b.language {
             case "notebook-config":
-                if config != nil { throw NotebookError(file: path, line: b.openLine, message: "a second notebook-config block (give one per notebook)") }
-                if !cells.isEmpty { throw NotebookError(file: path, line: b.openLine, message: "the notebook-config block must come before the first command cell") }
+                if config != nil {
+                    throw NotebookError(file: path, line: b.openLine, message: "a second notebook-config block (give one per notebook)")
+                }
+                if !cells.isEmpty {
+                    throw NotebookError(
+                        file: path, line: b.openLine, message: "the notebook-config block must come before the first command cell")
+                }
                 config = try NotebookConfig.parse(b.content, firstLine: b.openLine + 1, file: path)
                 lastWasCommand = false
             case "sh":
                 let opts = try parseOptions(b, file: path)
-                cells.append(CommandCell(index: cells.count + 1, openLine: b.openLine, closeLine: b.closeLine,
-                                         script: b.content.joined(separator: "\n"), options: opts))
+                cells.append(
+                    CommandCell(
+                        index: cells.count + 1, openLine: b.openLine, closeLine: b.closeLine,
+                        script: b.content.joined(separator: "\n"), options: opts))
                 if b.content.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
                     throw NotebookError(file: path, line: b.openLine, message: "empty command cell")
                 }
                 lastWasCommand = true
             case "output":
                 guard lastWasCommand, adjacent(b), cells.last?.output == nil else {
-                    throw NotebookError(file: path, line: b.openLine,
-                                        message: "an output cell must directly follow a command cell (```sh), with only blank lines between")
+                    throw NotebookError(
+                        file: path, line: b.openLine,
+                        message: "an output cell must directly follow a command cell (```sh), with only blank lines between")
                 }
                 var o = OutputCell(openLine: b.openLine, closeLine: b.closeLine, text: b.content.joined(separator: "\n"))
                 for w in b.options {
-                    if w == "quick" { o.quick = true } else if w == "timed-out" { o.timedOut = true }
-                    else if w.hasPrefix("exit="), let n = Int(w.dropFirst(5)) { o.exitCode = n }
+                    if w == "quick" {
+                        o.quick = true
+                    } else if w == "timed-out" {
+                        o.timedOut = true
+                    } else if w.hasPrefix("exit="), let n = Int(w.dropFirst(5)) {
+                        o.exitCode = n
+                    }
                 }
                 cells[cells.count - 1].output = o
                 lastWasCommand = false
             case "assert":
                 guard !cells.isEmpty else {
-                    throw NotebookError(file: path, line: b.openLine, message: "an assert cell must come after a command cell (```sh): it checks that cell's output")
+                    throw NotebookError(
+                        file: path, line: b.openLine,
+                        message: "an assert cell must come after a command cell (```sh): it checks that cell's output")
                 }
                 for (k, raw) in b.content.enumerated() {
                     if let a = try parseAssertion(raw, line: b.openLine + 1 + k, file: path, jq: locateJQ) {
@@ -161,7 +177,9 @@ public struct Notebook: Sendable {
     private static func parseOptions(_ b: FencedBlock, file: String) throws -> CellOptions {
         var o = CellOptions()
         for w in b.options {
-            func fail(_ m: String) -> NotebookError { NotebookError(file: file, line: b.openLine, message: "command cell option `\(w)`: \(m)") }
+            func fail(_ m: String) -> NotebookError {
+                NotebookError(file: file, line: b.openLine, message: "command cell option `\(w)`: \(m)")
+            }
             if w == "skip-quick" { o.skipQuick = true; continue }
             let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw fail("unknown option (options: timeout=SECONDS, max-lines=N, skip-quick)") }
@@ -190,7 +208,9 @@ public struct Notebook: Sendable {
             mode = m
             body = String(body.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
         }
-        guard !body.isEmpty else { throw NotebookError(file: file, line: line, message: "assertion: `\(mode.rawValue):` with no jq filter after it") }
+        guard !body.isEmpty else {
+            throw NotebookError(file: file, line: line, message: "assertion: `\(mode.rawValue):` with no jq filter after it")
+        }
         let program: String
         do { program = try jq() } catch { throw NotebookError(file: file, line: line, message: "\(error)") }
         let compileError: String?

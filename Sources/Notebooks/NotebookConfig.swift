@@ -82,7 +82,9 @@ public struct NotebookConfig: Sendable, Equatable {
                 } else {
                     throw fail("quick must be an object {\"from\": \"to\", ...} or an array of [\"from\", \"to\"] pairs")
                 }
-                if let empty = c.quick.first(where: { $0.from.isEmpty }) { throw fail("quick: empty pattern (replacement \"\(empty.to)\")") }
+                if let empty = c.quick.first(where: { $0.from.isEmpty }) {
+                    throw fail("quick: empty pattern (replacement \"\(empty.to)\")")
+                }
             case "timeout":
                 guard let n = jsonNumber(value), n > 0, n.isFinite else { throw fail("timeout must be a positive number of seconds") }
                 c.timeout = n
@@ -92,7 +94,9 @@ public struct NotebookConfig: Sendable, Equatable {
                 }
                 c.maxOutputLines = Int(n)
             default:  // workdir
-                guard let s = value as? String, !s.isEmpty else { throw fail("workdir must be a non-empty string (a folder relative to the notebook)") }
+                guard let s = value as? String, !s.isEmpty else {
+                    throw fail("workdir must be a non-empty string (a folder relative to the notebook)")
+                }
                 c.workdir = s
             }
         }

@@ -18,8 +18,10 @@ public struct RunOptions: Sendable {
     /// process; for command-line use (see `ShellCommand.run`).
     public var stopOnInterrupt: Bool
 
-    public init(quick: Bool = false, rewrite: Bool = false, failFast: Bool = false, maxOutputLines: Int? = nil,
-                executable: String? = nil, stopOnInterrupt: Bool = false) {
+    public init(
+        quick: Bool = false, rewrite: Bool = false, failFast: Bool = false, maxOutputLines: Int? = nil,
+        executable: String? = nil, stopOnInterrupt: Bool = false
+    ) {
         self.quick = quick
         self.rewrite = rewrite
         self.failFast = failFast
@@ -79,7 +81,8 @@ public enum NotebookRunner {
         let start = DispatchTime.now().uptimeNanoseconds
         let notebookURL = URL(fileURLWithPath: nb.path).standardizedFileURL
         let notebookDir = notebookURL.deletingLastPathComponent()
-        let workdir = nb.config.workdir.hasPrefix("/")
+        let workdir =
+            nb.config.workdir.hasPrefix("/")
             ? URL(fileURLWithPath: nb.config.workdir)
             : notebookDir.appendingPathComponent(nb.config.workdir).standardizedFileURL
         var isDir: ObjCBool = false
@@ -125,26 +128,34 @@ public enum NotebookRunner {
             let command = nb.config.command(cell.script, quick: options.quick)
             progress("\(tag): \(CommandCell.summary(of: command))")
             let timeout = cell.options.timeout ?? nb.config.timeout
-            let r = masked(try ShellCommand.run(command, in: workdir.path, environment: env, timeout: timeout,
-                                                  stopOnInterrupt: options.stopOnInterrupt),
-                           paths: [scratch.resolvingSymlinksInPath().path, scratch.path])
+            let r = masked(
+                try ShellCommand.run(
+                    command, in: workdir.path, environment: env, timeout: timeout,
+                    stopOnInterrupt: options.stopOnInterrupt),
+                paths: [scratch.resolvingSymlinksInPath().path, scratch.path])
 
             var failures: [CellFailure] = []
             let active = cell.assertions.filter { $0.applies(quick: options.quick) }
             if r.timedOut {
-                failures.append(CellFailure(file: nb.path, line: cell.openLine, cell: cell.index, cellLine: cell.openLine, assertion: nil,
-                                            reason: "the command was stopped after its timeout of \(JSONExtraction.format(timeout)) s"))
+                failures.append(
+                    CellFailure(
+                        file: nb.path, line: cell.openLine, cell: cell.index, cellLine: cell.openLine, assertion: nil,
+                        reason: "the command was stopped after its timeout of \(JSONExtraction.format(timeout)) s"))
             } else if r.output.exitCode != 0 && !active.contains(where: \.readsExit) {
                 let lastLines = OutputRendering.lines(of: r.output.output).suffix(5).map { "      | " + $0 }.joined(separator: "\n")
-                failures.append(CellFailure(file: nb.path, line: cell.openLine, cell: cell.index, cellLine: cell.openLine, assertion: nil,
-                                            reason: "the command exited with status \(r.output.exitCode) (an assertion reading `$exit` can expect that)"
-                                                + (lastLines.isEmpty ? "" : "; its last lines:\n" + lastLines)))
+                failures.append(
+                    CellFailure(
+                        file: nb.path, line: cell.openLine, cell: cell.index, cellLine: cell.openLine, assertion: nil,
+                        reason: "the command exited with status \(r.output.exitCode) (an assertion reading `$exit` can expect that)"
+                            + (lastLines.isEmpty ? "" : "; its last lines:\n" + lastLines)))
             }
             if !r.timedOut && !active.isEmpty {
                 let check = try JQCheck(r.output, json: JSONExtraction.json(in: r.output.stdout), jq: try jqPath())
                 for a in active {
                     if let why = try check.failure(of: a) {
-                        failures.append(CellFailure(file: nb.path, line: a.line, cell: cell.index, cellLine: cell.openLine, assertion: a.text, reason: why))
+                        failures.append(
+                            CellFailure(
+                                file: nb.path, line: a.line, cell: cell.index, cellLine: cell.openLine, assertion: a.text, reason: why))
                     }
                 }
             }
@@ -163,11 +174,13 @@ public enum NotebookRunner {
                     let relative = WholeOutput.relativePath(notebook: nb.path, cell: cell.index)
                     let url = WholeOutput.url(relative, notebook: nb.path)
                     if OutputRendering.needsCut(ls, maxLines: m) {
-                        let h = WholeOutput.Header(cell: cell.index, notebook: notebookURL.lastPathComponent, exitCode: r.output.exitCode,
-                                                   quick: options.quick, timedOut: r.timedOut, lineCount: ls.count)
+                        let h = WholeOutput.Header(
+                            cell: cell.index, notebook: notebookURL.lastPathComponent, exitCode: r.output.exitCode,
+                            quick: options.quick, timedOut: r.timedOut, lineCount: ls.count)
                         wholeOutputs.append((url, h, ls))
-                        outputs[cell.index] = OutputRendering.block(r.output, timedOut: r.timedOut, quick: options.quick, maxLines: m,
-                                                                    wholeOutputFile: relative)
+                        outputs[cell.index] = OutputRendering.block(
+                            r.output, timedOut: r.timedOut, quick: options.quick, maxLines: m,
+                            wholeOutputFile: relative)
                     } else {
                         if FileManager.default.fileExists(atPath: url.path) { staleWholeOutputs.append(url) }
                         outputs[cell.index] = OutputRendering.block(r.output, timedOut: r.timedOut, quick: options.quick, maxLines: m)
@@ -201,7 +214,8 @@ public enum NotebookRunner {
             return t
         }
         let o = r.output
-        return ShellCommand.Result(output: CellOutput(exitCode: o.exitCode, output: mask(o.output), stdout: mask(o.stdout), stderr: mask(o.stderr)),
-                                   timedOut: r.timedOut, duration: r.duration)
+        return ShellCommand.Result(
+            output: CellOutput(exitCode: o.exitCode, output: mask(o.output), stdout: mask(o.stdout), stderr: mask(o.stderr)),
+            timedOut: r.timedOut, duration: r.duration)
     }
 }

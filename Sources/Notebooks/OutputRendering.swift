@@ -7,7 +7,9 @@ public enum OutputRendering {
     public static func lines(of output: String) -> [String] {
         var ls = splitLines(output).map { line -> String in
             // Segments between carriage returns; a terminal shows the last non-empty one.
-            let parts = line.unicodeScalars.split(separator: "\r", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+            let parts = line.unicodeScalars.split(separator: "\r", omittingEmptySubsequences: false).map {
+                String(String.UnicodeScalarView($0))
+            }
             return parts.last(where: { !$0.isEmpty }) ?? ""
         }
         while let last = ls.last, last.trimmingCharacters(in: .whitespaces).isEmpty { ls.removeLast() }

@@ -57,11 +57,14 @@ extension NotebookRunner {
         var jq: String?
         for cell in nb.cells {
             func verdict(_ a: Assertion?, _ s: RecordedVerdict.State) -> RecordedVerdict {
-                RecordedVerdict(file: nb.path, line: a?.line ?? cell.openLine, cell: cell.index, cellLine: cell.openLine,
-                                assertion: a?.text, mode: a?.mode, state: s)
+                RecordedVerdict(
+                    file: nb.path, line: a?.line ?? cell.openLine, cell: cell.index, cellLine: cell.openLine,
+                    assertion: a?.text, mode: a?.mode, state: s)
             }
             guard let o = cell.output else {
-                for a in cell.assertions where a.mode != .quick { verdicts.append(verdict(a, .cannotBeChecked("the cell has no recorded output"))) }
+                for a in cell.assertions where a.mode != .quick {
+                    verdicts.append(verdict(a, .cannotBeChecked("the cell has no recorded output")))
+                }
                 continue
             }
             let active = cell.assertions.filter { $0.applies(quick: o.quick) }
@@ -81,7 +84,8 @@ extension NotebookRunner {
                     do {
                         let (h, whole) = try WholeOutput.read(url)
                         if h.exitCode != o.exitCode || h.quick != o.quick || h.timedOut != o.timedOut || h.lineCount != marker.total {
-                            broken = "the whole output \(f) (exit \(h.exitCode)\(h.quick ? ", quick" : ""), \(h.lineCount) lines) does not match "
+                            broken =
+                                "the whole output \(f) (exit \(h.exitCode)\(h.quick ? ", quick" : ""), \(h.lineCount) lines) does not match "
                                 + "its output cell (exit \(o.exitCode.map(String.init) ?? "?")\(o.quick ? ", quick" : ""), \(marker.total) lines): a stale file?"
                         }
                         lines = whole
@@ -89,7 +93,8 @@ extension NotebookRunner {
                         broken = "the output cell refers to \(f), which cannot be read: \(error)"
                     }
                 } else {
-                    excerpt = "the recorded output is an excerpt (\(lines.count - 1) of \(marker.total) lines; it was stored before whole outputs were kept)"
+                    excerpt =
+                        "the recorded output is an excerpt (\(lines.count - 1) of \(marker.total) lines; it was stored before whole outputs were kept)"
                 }
             }
             if let b = broken {

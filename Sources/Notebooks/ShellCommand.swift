@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A command that could not be started.
@@ -29,8 +29,10 @@ public enum ShellCommand {
     /// meanwhile stop the command's process group too (it does not see the terminal's Ctrl-C, being
     /// in its own group) and then end this process with status 128 + signal: set it in a command-line
     /// tool, not in a library or test run.
-    public static func run(_ script: String, in directory: String, environment: [String: String], timeout: Double,
-                           stopOnInterrupt: Bool = false) throws -> Result {
+    public static func run(
+        _ script: String, in directory: String, environment: [String: String], timeout: Double,
+        stopOnInterrupt: Bool = false
+    ) throws -> Result {
         // The script runs in `directory`: cd first, so a missing folder is a clear error in the output.
         let quotedDir = "'" + directory.replacingOccurrences(of: "'", with: "'\\''") + "'"
         let full = "cd \(quotedDir) || exit 97\n" + script
@@ -39,8 +41,10 @@ public enum ShellCommand {
 
     /// Runs the program at `path` with `arguments` (passed as they are, no shell in between), in
     /// this process's folder, with the same capture, process group and timeout as `run`.
-    public static func spawn(_ path: String, arguments: [String], environment: [String: String], timeout: Double,
-                             stopOnInterrupt: Bool = false) throws -> Result {
+    public static func spawn(
+        _ path: String, arguments: [String], environment: [String: String], timeout: Double,
+        stopOnInterrupt: Bool = false
+    ) throws -> Result {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
@@ -52,11 +56,11 @@ public enum ShellCommand {
         }
 
         #if canImport(Glibc)
-        var actions = posix_spawn_file_actions_t()
-        var attr = posix_spawnattr_t()
+            var actions = posix_spawn_file_actions_t()
+            var attr = posix_spawnattr_t()
         #else
-        var actions: posix_spawn_file_actions_t? = nil
-        var attr: posix_spawnattr_t? = nil
+            var actions: posix_spawn_file_actions_t? = nil
+            var attr: posix_spawnattr_t? = nil
         #endif
         posix_spawn_file_actions_init(&actions)
         posix_spawnattr_init(&attr)
@@ -164,7 +168,8 @@ public enum ShellCommand {
             code = 128 + Int(status & 0x7f)
         }
         let text = { (b: [UInt8]) in String(decoding: b, as: UTF8.self) }
-        return Result(output: CellOutput(exitCode: code, output: text(both), stdout: text(out), stderr: text(err)),
-                      timedOut: timedOut, duration: elapsed())
+        return Result(
+            output: CellOutput(exitCode: code, output: text(both), stdout: text(out), stderr: text(err)),
+            timedOut: timedOut, duration: elapsed())
     }
 }

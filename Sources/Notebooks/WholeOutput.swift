@@ -19,10 +19,11 @@ public enum WholeOutput {
     public static func relativePath(notebook: String, cell: Int) -> String {
         var stem = URL(fileURLWithPath: notebook).lastPathComponent
         if stem.hasSuffix(".md") { stem.removeLast(3) }
-        let safe = String(stem.unicodeScalars.map { c -> Character in
-            let ok = (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_" || c == "-"
-            return ok ? Character(c) : "_"
-        })
+        let safe = String(
+            stem.unicodeScalars.map { c -> Character in
+                let ok = (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_" || c == "-"
+                return ok ? Character(c) : "_"
+            })
         return "\(folder)/\(safe)-cell\(cell).txt"
     }
 
@@ -100,8 +101,9 @@ public enum WholeOutput {
         guard let code = words.first.flatMap({ Int($0) }) else { return nil }
         let countWords = fields[1].split(separator: " ")
         guard countWords.count == 2, countWords[1] == "lines", let n = Int(countWords[0]) else { return nil }
-        return Header(cell: cell, notebook: notebook, exitCode: code, quick: words.contains("quick"),
-                      timedOut: words.contains("timed-out"), lineCount: n)
+        return Header(
+            cell: cell, notebook: notebook, exitCode: code, quick: words.contains("quick"),
+            timedOut: words.contains("timed-out"), lineCount: n)
     }
 
     /// The marker line that replaces the omitted middle of a long output in its output cell: it names

@@ -26,16 +26,20 @@ public struct SVGPlot: Sendable {
         public var opacity: Double
         public var dashed: Bool
 
-        public init(name: String, points: [PlotPoint], style: Style = .markers, colour: String? = nil,
-                    markerRadius: Double = 3, opacity: Double = 1, dashed: Bool = false) {
+        public init(
+            name: String, points: [PlotPoint], style: Style = .markers, colour: String? = nil,
+            markerRadius: Double = 3, opacity: Double = 1, dashed: Bool = false
+        ) {
             self.name = name; self.points = points; self.style = style; self.colour = colour
             self.markerRadius = markerRadius; self.opacity = opacity; self.dashed = dashed
         }
     }
 
     /// Tableau's ten categorical colours.
-    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    public static let palette = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"
+    ]
 
     public var title: String
     public var xLabel: String
@@ -48,8 +52,10 @@ public struct SVGPlot: Sendable {
     /// Same data units per pixel on both axes (linear axes only), e.g. for PCA scatters.
     public var equalAspect: Bool = false
 
-    public init(title: String, xLabel: String, yLabel: String, xScale: Scale = .linear, yScale: Scale = .linear,
-                series: [Series] = [], equalAspect: Bool = false) {
+    public init(
+        title: String, xLabel: String, yLabel: String, xScale: Scale = .linear, yScale: Scale = .linear,
+        series: [Series] = [], equalAspect: Bool = false
+    ) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
         self.xScale = xScale; self.yScale = yScale; self.series = series; self.equalAspect = equalAspect
     }
@@ -171,28 +177,33 @@ public struct SVGPlot: Sendable {
         var (y0, y1) = Self.range(ys, scale: yScale)
         if equalAspect && xScale == .linear && yScale == .linear {
             let ux = (x1 - x0) / (right - left), uy = (y1 - y0) / (bottom - top)
-            if ux > uy { let c = (y0 + y1) / 2, h = ux * (bottom - top) / 2; y0 = c - h; y1 = c + h }
-            else { let c = (x0 + x1) / 2, h = uy * (right - left) / 2; x0 = c - h; x1 = c + h }
+            if ux > uy {
+                let c = (y0 + y1) / 2, h = ux * (bottom - top) / 2; y0 = c - h; y1 = c + h
+            } else {
+                let c = (x0 + x1) / 2, h = uy * (right - left) / 2; x0 = c - h; x1 = c + h
+            }
         }
         let xa = Axis(scale: xScale, lo: x0, hi: x1, pixelLo: left, pixelHi: right)
         let ya = Axis(scale: yScale, lo: y0, hi: y1, pixelLo: bottom, pixelHi: top)
         let f = Self.f, esc = Self.escape
 
         var o = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(f(W))" height="\(f(H))" viewBox="0 0 \(f(W)) \(f(H))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-        <rect x="0" y="0" width="\(f(W))" height="\(f(H))" fill="white"/>
-        <defs><clipPath id="plot-area"><rect x="\(f(left))" y="\(f(top))" width="\(f(right - left))" height="\(f(bottom - top))"/></clipPath></defs>
-        <text x="\(f((left + right) / 2))" y="\(f(top - 18))" text-anchor="middle" font-size="15" font-weight="bold">\(esc(title))</text>
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(f(W))" height="\(f(H))" viewBox="0 0 \(f(W)) \(f(H))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
+            <rect x="0" y="0" width="\(f(W))" height="\(f(H))" fill="white"/>
+            <defs><clipPath id="plot-area"><rect x="\(f(left))" y="\(f(top))" width="\(f(right - left))" height="\(f(bottom - top))"/></clipPath></defs>
+            <text x="\(f((left + right) / 2))" y="\(f(top - 18))" text-anchor="middle" font-size="15" font-weight="bold">\(esc(title))</text>
 
-        """
+            """
         // Grid, ticks and tick labels.
         o += "<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n"
         let xt = Self.ticks(lo: x0, hi: x1, scale: xScale), yt = Self.ticks(lo: y0, hi: y1, scale: yScale)
         for t in xt { let px = xa.pixel(t.value); o += "<line x1=\"\(f(px))\" y1=\"\(f(top))\" x2=\"\(f(px))\" y2=\"\(f(bottom))\"/>\n" }
         for t in yt { let py = ya.pixel(t.value); o += "<line x1=\"\(f(left))\" y1=\"\(f(py))\" x2=\"\(f(right))\" y2=\"\(f(py))\"/>\n" }
         o += "</g>\n<g stroke=\"black\" stroke-width=\"1\">\n"
-        for t in xt { let px = xa.pixel(t.value); o += "<line x1=\"\(f(px))\" y1=\"\(f(bottom))\" x2=\"\(f(px))\" y2=\"\(f(bottom + 5))\"/>\n" }
+        for t in xt {
+            let px = xa.pixel(t.value); o += "<line x1=\"\(f(px))\" y1=\"\(f(bottom))\" x2=\"\(f(px))\" y2=\"\(f(bottom + 5))\"/>\n"
+        }
         for t in yt { let py = ya.pixel(t.value); o += "<line x1=\"\(f(left - 5))\" y1=\"\(f(py))\" x2=\"\(f(left))\" y2=\"\(f(py))\"/>\n" }
         o += "</g>\n<g font-size=\"11\">\n"
         for t in xt { o += "<text x=\"\(f(xa.pixel(t.value)))\" y=\"\(f(bottom + 18))\" text-anchor=\"middle\">\(esc(t.label))</text>\n" }
@@ -201,7 +212,8 @@ public struct SVGPlot: Sendable {
         // Axis labels.
         o += "<text x=\"\(f((left + right) / 2))\" y=\"\(f(H - 16))\" text-anchor=\"middle\" font-size=\"13\">\(esc(xLabel))</text>\n"
         let yc = (top + bottom) / 2
-        o += "<text x=\"20\" y=\"\(f(yc))\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 20 \(f(yc)))\">\(esc(yLabel))</text>\n"
+        o +=
+            "<text x=\"20\" y=\"\(f(yc))\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 20 \(f(yc)))\">\(esc(yLabel))</text>\n"
 
         // Series.
         o += "<g clip-path=\"url(#plot-area)\">\n"
@@ -211,7 +223,8 @@ public struct SVGPlot: Sendable {
             let pts = s.points.filter { xa.valid($0.x) && ya.valid($0.y) }
             if s.style != .markers && pts.count > 1 {
                 let path = pts.map { "\(f(xa.pixel($0.x))),\(f(ya.pixel($0.y)))" }.joined(separator: " ")
-                o += "<polyline fill=\"none\" stroke=\"\(c)\" stroke-width=\"2\" stroke-opacity=\"\(f(s.opacity))\"\(s.dashed ? " stroke-dasharray=\"6,4\"" : "") points=\"\(path)\"/>\n"
+                o +=
+                    "<polyline fill=\"none\" stroke=\"\(c)\" stroke-width=\"2\" stroke-opacity=\"\(f(s.opacity))\"\(s.dashed ? " stroke-dasharray=\"6,4\"" : "") points=\"\(path)\"/>\n"
             }
             for p in pts {
                 guard let e = p.yError, e.isFinite, e > 0 else { continue }
@@ -219,7 +232,8 @@ public struct SVGPlot: Sendable {
                 let lowValue = p.y - e
                 let pLow = ya.valid(lowValue) ? ya.pixel(lowValue) : bottom + 1
                 let pHigh = ya.pixel(p.y + e)
-                o += "<path d=\"M\(f(px)) \(f(pLow))V\(f(pHigh))M\(f(px - 4)) \(f(pLow))h8M\(f(px - 4)) \(f(pHigh))h8\" stroke=\"\(c)\" stroke-width=\"1.3\" fill=\"none\"/>\n"
+                o +=
+                    "<path d=\"M\(f(px)) \(f(pLow))V\(f(pHigh))M\(f(px - 4)) \(f(pLow))h8M\(f(px - 4)) \(f(pHigh))h8\" stroke=\"\(c)\" stroke-width=\"1.3\" fill=\"none\"/>\n"
             }
             if s.style != .line {
                 o += "<g fill=\"\(c)\" fill-opacity=\"\(f(s.opacity))\">\n"
@@ -229,14 +243,16 @@ public struct SVGPlot: Sendable {
         }
         o += "</g>\n"
         // Frame.
-        o += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" fill=\"none\" stroke=\"black\" stroke-width=\"1\"/>\n"
+        o +=
+            "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" fill=\"none\" stroke=\"black\" stroke-width=\"1\"/>\n"
         // Legend.
         let lx = right + 16
         for (i, s) in series.enumerated() {
             let ly = top + 10 + Double(i) * 20
             let c = colours[i]
             if s.style != .markers {
-                o += "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 24))\" y2=\"\(f(ly))\" stroke=\"\(c)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
+                o +=
+                    "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 24))\" y2=\"\(f(ly))\" stroke=\"\(c)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
             }
             if s.style != .line {
                 o += "<circle cx=\"\(f(lx + 12))\" cy=\"\(f(ly))\" r=\"\(f(max(3, s.markerRadius)))\" fill=\"\(c)\"/>\n"

@@ -57,4 +57,3 @@ public func binomial(_ n: Int, _ k: Int) -> Double {
     for i in 0..<min(k, n - k) { r = r * Double(n - i) / Double(i + 1) }
     return r.rounded()
 }
-

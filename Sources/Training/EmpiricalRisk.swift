@@ -54,9 +54,9 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     let labels: [Int32]
 
     var psi: [Double], invStd: [Double], dpsi: [Double]
-    var table: [Double]     // nb x L x nw x kb
-    var gtable: [Double]    // same layout: summed residuals
-    var square: [Double]    // nw x K scratch
+    var table: [Double]  // nb x L x nw x kb
+    var gtable: [Double]  // same layout: summed residuals
+    var square: [Double]  // nw x K scratch
     var lse: [Double], correctLogit: [Double]
     var partMax: [Double], partSum: [Double], partBest: [Double], partArg: [Int32]
     /// Storage of the single-precision path (empty in double precision).
@@ -72,8 +72,10 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     /// were therefore computed by the exact fallback (see CRiskKernels). 0 in double precision.
     public internal(set) var lastFallbackSentences = 0
 
-    public init(nw: Int, d: Int, K: Int, L: Int, layerNorm: Bool, eps: Double, weightDecayW: Double, weightDecayU: Double,
-                sentences: SentenceSet, threads: Int? = nil, precision: Precision? = nil, saveExponentials: Bool? = nil) {
+    public init(
+        nw: Int, d: Int, K: Int, L: Int, layerNorm: Bool, eps: Double, weightDecayW: Double, weightDecayU: Double,
+        sentences: SentenceSet, threads: Int? = nil, precision: Precision? = nil, saveExponentials: Bool? = nil
+    ) {
         precondition(sentences.length == L && nw <= Int(UInt16.max) + 1)
         self.nw = nw; self.d = d; self.K = K; self.L = L; self.layerNorm = layerNorm; self.eps = eps
         self.weightDecayW = weightDecayW; self.weightDecayU = weightDecayU
@@ -106,11 +108,14 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     /// `threads`: worker threads for the two passes (default: 2 for N·K ≥ 4e6, else 1); `precision`:
     /// see ``Precision`` (default: ``Precision/automatic(sentences:classes:)``); `saveExponentials`:
     /// see ``savesExponentials`` (default: ``savesExponentials(sentences:classes:)``).
-    public convenience init(spec: Spec, sentences: SentenceSet, threads: Int? = nil, precision: Precision? = nil,
-                            saveExponentials: Bool? = nil) {
-        self.init(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
-                  weightDecayW: spec.weightDecayW, weightDecayU: spec.weightDecayU, sentences: sentences, threads: threads,
-                  precision: precision, saveExponentials: saveExponentials)
+    public convenience init(
+        spec: Spec, sentences: SentenceSet, threads: Int? = nil, precision: Precision? = nil,
+        saveExponentials: Bool? = nil
+    ) {
+        self.init(
+            nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
+            weightDecayW: spec.weightDecayW, weightDecayU: spec.weightDecayU, sentences: sentences, threads: threads,
+            precision: precision, saveExponentials: saveExponentials)
     }
 
     /// In single precision: whether pass 1 saves the N·K exponentials (4 bytes each, classes padded
@@ -146,8 +151,9 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
         table.withUnsafeMutableBufferPointer { tb in
             square.withUnsafeMutableBufferPointer { sq in
                 for l in 0..<L {
-                    BLAS.dgemm(transA: false, transB: true, m: nw, n: K, k: d, alpha: 1, a: psi, lda: d,
-                               b: U + l * d, ldb: Ld, beta: 0, c: sq.baseAddress!, ldc: K)
+                    BLAS.dgemm(
+                        transA: false, transB: true, m: nw, n: K, k: d, alpha: 1, a: psi, lda: d,
+                        b: U + l * d, ldb: Ld, beta: 0, c: sq.baseAddress!, ldc: K)
                     for b in 0..<nb {
                         let dst = tb.baseAddress! + b * blockStride + l * nw * kb
                         let j0 = b * kb, width = min(kb, K - j0)
@@ -171,9 +177,12 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
                             partBest.withUnsafeMutableBufferPointer { pbest in
                                 partArg.withUnsafeMutableBufferPointer { parg in
                                     correctLogit.withUnsafeMutableBufferPointer { cl in
-                                        let shared = (SharedPointer(tb.baseAddress!), SharedPointer(wb.baseAddress!), SharedPointer(lb.baseAddress!),
-                                                      SharedPointer(pm.baseAddress!), SharedPointer(psum.baseAddress!), SharedPointer(pbest.baseAddress!),
-                                                      SharedPointer(parg.baseAddress!), SharedPointer(cl.baseAddress!))
+                                        let shared = (
+                                            SharedPointer(tb.baseAddress!), SharedPointer(wb.baseAddress!), SharedPointer(lb.baseAddress!),
+                                            SharedPointer(pm.baseAddress!), SharedPointer(psum.baseAddress!),
+                                            SharedPointer(pbest.baseAddress!),
+                                            SharedPointer(parg.baseAddress!), SharedPointer(cl.baseAddress!)
+                                        )
                                         DispatchQueue.concurrentPerform(iterations: T) { t in
                                             let tbase = shared.0.p, wbase = shared.1.p, lbase = shared.2.p
                                             let pmb = shared.3.p, psb = shared.4.p, pbb = shared.5.p, pab = shared.6.p, clb = shared.7.p
@@ -210,8 +219,9 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
             }
         }
         // Combine the threads' partial sums.
-        let value = combine(maxima: partMax, sums: partSum, best: partBest, args: partArg, labelLogits: correctLogit,
-                            threads: T, into: &lse, W: W, U: U)
+        let value = combine(
+            maxima: partMax, sums: partSum, best: partBest, args: partArg, labelLogits: correctLogit,
+            threads: T, into: &lse, W: W, U: U)
         guard let g = gradient else { return value }
 
         // Pass 2: summed residuals per (position, word, class).
@@ -221,8 +231,10 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
                 words.withUnsafeBufferPointer { wb in
                     labels.withUnsafeBufferPointer { lb in
                         lse.withUnsafeBufferPointer { lsb in
-                            let shared = (SharedPointer(tb.baseAddress!), SharedPointer(gb.baseAddress!), SharedPointer(wb.baseAddress!),
-                                          SharedPointer(lb.baseAddress!), SharedPointer(lsb.baseAddress!))
+                            let shared = (
+                                SharedPointer(tb.baseAddress!), SharedPointer(gb.baseAddress!), SharedPointer(wb.baseAddress!),
+                                SharedPointer(lb.baseAddress!), SharedPointer(lsb.baseAddress!)
+                            )
                             DispatchQueue.concurrentPerform(iterations: T) { t in
                                 let tbase = shared.0.p, gbase = shared.1.p, wbase = shared.2.p, lbase = shared.3.p, lsbase = shared.4.p
                                 var b = t
@@ -265,10 +277,12 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
                                 for c in 0..<width { dst[c] = row[c] }
                             }
                         }
-                        BLAS.dgemm(transA: true, transB: false, m: K, n: d, k: nw, alpha: 1, a: sq.baseAddress!, lda: K,
-                                   b: psi, ldb: d, beta: 0, c: gU + l * d, ldc: Ld)
-                        BLAS.dgemm(transA: false, transB: false, m: nw, n: d, k: K, alpha: 1, a: sq.baseAddress!, lda: K,
-                                   b: U + l * d, ldb: Ld, beta: 1, c: dp.baseAddress!, ldc: d)
+                        BLAS.dgemm(
+                            transA: true, transB: false, m: K, n: d, k: nw, alpha: 1, a: sq.baseAddress!, lda: K,
+                            b: psi, ldb: d, beta: 0, c: gU + l * d, ldc: Ld)
+                        BLAS.dgemm(
+                            transA: false, transB: false, m: nw, n: d, k: K, alpha: 1, a: sq.baseAddress!, lda: K,
+                            b: U + l * d, ldb: Ld, beta: 1, c: dp.baseAddress!, ldc: d)
                     }
                 }
             }
@@ -282,7 +296,9 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     func computeFeatures(_ W: UnsafePointer<Double>) {
         psi.withUnsafeMutableBufferPointer { ps in
             if layerNorm {
-                invStd.withUnsafeMutableBufferPointer { LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!) }
+                invStd.withUnsafeMutableBufferPointer {
+                    LayerNorm.forward(W, rows: nw, d: d, eps: eps, into: ps.baseAddress!, invStd: $0.baseAddress!)
+                }
             } else {
                 ps.baseAddress!.update(from: W, count: nw * d)
             }
@@ -293,8 +309,10 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
     /// maximum, sum of exp(logit − maximum), best logit and its class) in double: writes every
     /// sentence's log-sum-exp into `lse`, sets `lastCrossEntropy` and `lastAccuracy`, and returns the
     /// objective (mean cross-entropy plus the penalties).
-    func combine(maxima: [Double], sums: [Double], best: [Double], args: [Int32], labelLogits: [Double], threads T: Int,
-                 into lse: inout [Double], W: UnsafePointer<Double>, U: UnsafePointer<Double>) -> Double {
+    func combine(
+        maxima: [Double], sums: [Double], best: [Double], args: [Int32], labelLogits: [Double], threads T: Int,
+        into lse: inout [Double], W: UnsafePointer<Double>, U: UnsafePointer<Double>
+    ) -> Double {
         let N = count
         var ce = 0.0, correct = 0
         for i in 0..<N {
@@ -329,7 +347,8 @@ public final class EmpiricalRisk: SmoothObjective, @unchecked Sendable {
             if layerNorm {
                 psi.withUnsafeBufferPointer { ps in
                     for w in 0..<nw {
-                        LayerNorm.backwardRow(y: ps.baseAddress! + w * d, invStd: invStd[w], g: dp.baseAddress! + w * d, d: d, into: gW + w * d)
+                        LayerNorm.backwardRow(
+                            y: ps.baseAddress! + w * d, invStd: invStd[w], g: dp.baseAddress! + w * d, d: d, into: gW + w * d)
                     }
                 }
             } else {

@@ -12,8 +12,8 @@ final class SingleStorage: @unchecked Sendable {
     let table: UnsafeMutablePointer<Float>, gtable: UnsafeMutablePointer<Float>
     /// nb·N·32 floats, or nil: pass 2 then gathers the logits again and recomputes the exponentials.
     let exps: UnsafeMutablePointer<Float>?
-    var square: [Float]            // nw x K: one position's table before repacking (and its gradient after)
-    var psi: [Float], u: [Float]   // Ψ (nw x d) and U (K x L·d) rounded to float
+    var square: [Float]  // nw x K: one position's table before repacking (and its gradient after)
+    var psi: [Float], u: [Float]  // Ψ (nw x d) and U (K x L·d) rounded to float
     var gradU: [Float], gradPsi: [Float]
     var partSum: [Float], partOther: [Float]
     var labelLogit: [Float], lse: [Float], scale: [Float]
@@ -81,9 +81,10 @@ extension EmpiricalRisk {
     private func withKernelProblem(_ st: SingleStorage, _ body: (UnsafePointer<fc_risk_problem>) -> Void) {
         words.withUnsafeBufferPointer { wb in
             labels.withUnsafeBufferPointer { lb in
-                var problem = fc_risk_problem(table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
-                                              labels: lb.baseAddress!, exps: st.exps, count: Int64(count), length: Int32(L),
-                                              words_count: Int32(nw), blocks: Int32(st.nb))
+                var problem = fc_risk_problem(
+                    table: UnsafePointer(st.table), gtable: st.gtable, words: wb.baseAddress!,
+                    labels: lb.baseAddress!, exps: st.exps, count: Int64(count), length: Int32(L),
+                    words_count: Int32(nw), blocks: Int32(st.nb))
                 withUnsafePointer(to: &problem) { body($0) }
             }
         }
@@ -104,15 +105,16 @@ extension EmpiricalRisk {
         // Tables A_ℓ = Ψ·U_ℓᵀ (sgemm), repacked into blocks of kb classes.
         st.square.withUnsafeMutableBufferPointer { sq in
             st.u.withUnsafeBufferPointer { ub in
-            for l in 0..<L {
-                BLAS.sgemm(transA: false, transB: true, m: nw, n: K, k: d, alpha: 1, a: st.psi, lda: d,
-                           b: ub.baseAddress! + l * d, ldb: Ld, beta: 0, c: sq.baseAddress!, ldc: K)
-                for b in 0..<nb {
-                    let j0 = b * kb, width = min(kb, K - j0)
-                    let dst = st.table + b * blockStride + l * nw * kb
-                    for w in 0..<nw { (dst + w * kb).update(from: sq.baseAddress! + w * K + j0, count: width) }
+                for l in 0..<L {
+                    BLAS.sgemm(
+                        transA: false, transB: true, m: nw, n: K, k: d, alpha: 1, a: st.psi, lda: d,
+                        b: ub.baseAddress! + l * d, ldb: Ld, beta: 0, c: sq.baseAddress!, ldc: K)
+                    for b in 0..<nb {
+                        let j0 = b * kb, width = min(kb, K - j0)
+                        let dst = st.table + b * blockStride + l * nw * kb
+                        for w in 0..<nw { (dst + w * kb).update(from: sq.baseAddress! + w * K + j0, count: width) }
+                    }
                 }
-            }
             }
         }
         // The label logits (each thread on a range of sentences), then pass 1 (each thread on every
@@ -121,8 +123,10 @@ extension EmpiricalRisk {
             st.labelLogit.withUnsafeMutableBufferPointer { pl in
                 st.partSum.withUnsafeMutableBufferPointer { ps in
                     st.partOther.withUnsafeMutableBufferPointer { po in
-                        let shared = (SharedPointer(pp), SharedPointer(pl.baseAddress!), SharedPointer(ps.baseAddress!),
-                                      SharedPointer(po.baseAddress!))
+                        let shared = (
+                            SharedPointer(pp), SharedPointer(pl.baseAddress!), SharedPointer(ps.baseAddress!),
+                            SharedPointer(po.baseAddress!)
+                        )
                         DispatchQueue.concurrentPerform(iterations: T) { t in
                             fc_risk_label_logits(shared.0.p, Int64(N * t / T), Int64(N * (t + 1) / T), shared.1.p)
                         }
@@ -146,9 +150,11 @@ extension EmpiricalRisk {
                         st.lse.withUnsafeMutableBufferPointer { plse in
                             st.scale.withUnsafeMutableBufferPointer { psc in
                                 parts.withUnsafeMutableBufferPointer { pparts in
-                                    let shared = (SharedPointer(pp), SharedPointer(pl.baseAddress!), SharedPointer(ps.baseAddress!),
-                                                  SharedPointer(po.baseAddress!), SharedPointer(plse.baseAddress!),
-                                                  SharedPointer(psc.baseAddress!), SharedPointer(pparts.baseAddress!))
+                                    let shared = (
+                                        SharedPointer(pp), SharedPointer(pl.baseAddress!), SharedPointer(ps.baseAddress!),
+                                        SharedPointer(po.baseAddress!), SharedPointer(plse.baseAddress!),
+                                        SharedPointer(psc.baseAddress!), SharedPointer(pparts.baseAddress!)
+                                    )
                                     DispatchQueue.concurrentPerform(iterations: T) { t in
                                         let label = shared.1.p, sums = shared.2.p, others = shared.3.p
                                         let lseOut = shared.4.p, scaleOut = shared.5.p
@@ -208,18 +214,20 @@ extension EmpiricalRisk {
             st.gradU.withUnsafeMutableBufferPointer { gu in
                 st.gradPsi.withUnsafeMutableBufferPointer { gp in
                     st.u.withUnsafeBufferPointer { ub in
-                    for l in 0..<L {
-                        for b in 0..<nb {
-                            let j0 = b * kb, width = min(kb, K - j0)
-                            let src = st.gtable + b * blockStride + l * nw * kb
-                            for w in 0..<nw { (sq.baseAddress! + w * K + j0).update(from: src + w * kb, count: width) }
+                        for l in 0..<L {
+                            for b in 0..<nb {
+                                let j0 = b * kb, width = min(kb, K - j0)
+                                let src = st.gtable + b * blockStride + l * nw * kb
+                                for w in 0..<nw { (sq.baseAddress! + w * K + j0).update(from: src + w * kb, count: width) }
+                            }
+                            BLAS.sgemm(
+                                transA: true, transB: false, m: K, n: d, k: nw, alpha: 1, a: sq.baseAddress!, lda: K,
+                                b: st.psi, ldb: d, beta: 0, c: gu.baseAddress! + l * d, ldc: Ld)
+                            BLAS.sgemm(
+                                transA: false, transB: false, m: nw, n: d, k: K, alpha: 1, a: sq.baseAddress!, lda: K,
+                                b: ub.baseAddress! + l * d, ldb: Ld, beta: l == 0 ? 0 : 1,
+                                c: gp.baseAddress!, ldc: d)
                         }
-                        BLAS.sgemm(transA: true, transB: false, m: K, n: d, k: nw, alpha: 1, a: sq.baseAddress!, lda: K,
-                                   b: st.psi, ldb: d, beta: 0, c: gu.baseAddress! + l * d, ldc: Ld)
-                        BLAS.sgemm(transA: false, transB: false, m: nw, n: d, k: K, alpha: 1, a: sq.baseAddress!, lda: K,
-                                   b: ub.baseAddress! + l * d, ldb: Ld, beta: l == 0 ? 0 : 1,
-                                   c: gp.baseAddress!, ldc: d)
-                    }
                     }
                 }
             }

@@ -24,8 +24,10 @@ public final class FullBatchTrainer {
 
     /// Runs BFGS2 for at most `maxIterations` iterations from `start` (default: the reference
     /// initialisation). `progress` gets (iteration, objective).
-    public func minimise(from start: Parameters? = nil, maxIterations: Int, gradientTolerance: Double = 1e-6,
-                         progress: ((Int, Double) -> Void)? = nil) throws -> (parameters: Parameters, summary: TrainingSummary) {
+    public func minimise(
+        from start: Parameters? = nil, maxIterations: Int, gradientTolerance: Double = 1e-6,
+        progress: ((Int, Double) -> Void)? = nil
+    ) throws -> (parameters: Parameters, summary: TrainingSummary) {
         let p0 = start ?? Parameters.initial(for: spec)
         var options = MultiMinimizer.Options()
         options.maxIterations = maxIterations
@@ -33,8 +35,9 @@ public final class FullBatchTrainer {
         options.initialStep = 0.1
         let t0 = DispatchTime.now().uptimeNanoseconds
         let risk = self.risk
-        var result = try MultiMinimizer.minimise({ x, g in risk.evaluate(x, gradient: g) }, from: p0.flattened,
-                                                 options: options, progress: progress)
+        var result = try MultiMinimizer.minimise(
+            { x, g in risk.evaluate(x, gradient: g) }, from: p0.flattened,
+            options: options, progress: progress)
         if risk.precision == .single && !result.converged && result.iterations < maxIterations {
             // Single-precision values carry rounding noise of ~1e-7 relative, and near the minimum the
             // decrease that the line search looks for (~|∇|²) falls below it: it stops with "no further
@@ -42,11 +45,13 @@ public final class FullBatchTrainer {
             let first = result.iterations
             let polish = EmpiricalRisk(spec: spec, sentences: trainingSet, precision: .double)
             options.maxIterations = maxIterations - first
-            let more = try MultiMinimizer.minimise({ x, g in polish.evaluate(x, gradient: g) }, from: result.x,
-                                                   options: options, progress: progress.map { p in { it, v in p(first + it, v) } })
-            result = MultiMinimizer.Result(x: more.x, value: more.value, gradientNorm: more.gradientNorm,
-                                           iterations: first + more.iterations, converged: more.converged,
-                                           stopReason: more.stopReason + " (single precision for \(first) iterations, then double)")
+            let more = try MultiMinimizer.minimise(
+                { x, g in polish.evaluate(x, gradient: g) }, from: result.x,
+                options: options, progress: progress.map { p in { it, v in p(first + it, v) } })
+            result = MultiMinimizer.Result(
+                x: more.x, value: more.value, gradientNorm: more.gradientNorm,
+                iterations: first + more.iterations, converged: more.converged,
+                stopReason: more.stopReason + " (single precision for \(first) iterations, then double)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let p = Parameters(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, flattened: result.x)
@@ -54,10 +59,11 @@ public final class FullBatchTrainer {
         let train = net.evaluate(p, on: trainingSet)
         let test = net.evaluate(p, on: testSet)
         let sv = p.referenceSingularValues(network: net)
-        let summary = TrainingSummary(name: spec.name, optimizer: .fullBatch, epochs: result.iterations,
-                                      trainLoss: train.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy,
-                                      seconds: seconds, svW: sv.svW, svU: sv.svU, objective: result.value,
-                                      gradientNorm: result.gradientNorm, stopReason: result.stopReason)
+        let summary = TrainingSummary(
+            name: spec.name, optimizer: .fullBatch, epochs: result.iterations,
+            trainLoss: train.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy,
+            seconds: seconds, svW: sv.svW, svU: sv.svU, objective: result.value,
+            gradientNorm: result.gradientNorm, stopReason: result.stopReason)
         return (p, summary)
     }
 }

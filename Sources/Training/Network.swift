@@ -14,13 +14,13 @@ public final class Network {
     /// Largest minibatch the scratch buffers hold; larger batches are processed in chunks.
     public let maxBatch: Int
 
-    var psi: [Float]       // n_w x d features ψ(W)
-    var invStd: [Float]    // n_w
-    var x: [Float]         // maxBatch x L·d gathered features
-    var y: [Float]         // maxBatch x K logits, then softmax residuals
-    var dx: [Float]        // maxBatch x L·d
-    var dpsi: [Float]      // n_w x d
-    var touched: [Bool]    // n_w
+    var psi: [Float]  // n_w x d features ψ(W)
+    var invStd: [Float]  // n_w
+    var x: [Float]  // maxBatch x L·d gathered features
+    var y: [Float]  // maxBatch x K logits, then softmax residuals
+    var dx: [Float]  // maxBatch x L·d
+    var dpsi: [Float]  // n_w x d
+    var touched: [Bool]  // n_w
 
     public init(nw: Int, d: Int, K: Int, L: Int, layerNorm: Bool, eps: Double, maxBatch: Int = 100) {
         precondition(nw > 0 && d > 0 && K > 0 && L > 0 && maxBatch > 0)
@@ -36,8 +36,9 @@ public final class Network {
     }
 
     public convenience init(spec: Spec, maxBatch: Int? = nil) {
-        self.init(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
-                  maxBatch: maxBatch ?? max(spec.bsz, 1))
+        self.init(
+            nw: spec.nw, d: spec.d, K: spec.K, L: spec.L, layerNorm: spec.layerNorm, eps: spec.layerNormEps,
+            maxBatch: maxBatch ?? max(spec.bsz, 1))
     }
 
     func checkShape(_ p: Parameters) {
@@ -79,8 +80,9 @@ public final class Network {
             }
         }
         p.U.withUnsafeBufferPointer { u in
-            BLAS.sgemm(transA: false, transB: true, m: n, n: K, k: Ld, alpha: 1, a: x, lda: Ld,
-                       b: u.baseAddress!, ldb: Ld, beta: 0, c: &y, ldc: K)
+            BLAS.sgemm(
+                transA: false, transB: true, m: n, n: K, k: Ld, alpha: 1, a: x, lda: Ld,
+                b: u.baseAddress!, ldb: Ld, beta: 0, c: &y, ldc: K)
         }
     }
 
@@ -114,8 +116,10 @@ public final class Network {
     /// Returns the minibatch's mean loss and its accuracy. Batches larger than `maxBatch` are
     /// refused (the reference takes one gradient per minibatch).
     @discardableResult
-    public func sgdStep(_ p: inout Parameters, words: UnsafePointer<Int32>, labels: UnsafePointer<Int32>, count n: Int,
-                        lr: Float, weightDecayW: Float, weightDecayU: Float) -> (loss: Double, accuracy: Double) {
+    public func sgdStep(
+        _ p: inout Parameters, words: UnsafePointer<Int32>, labels: UnsafePointer<Int32>, count n: Int,
+        lr: Float, weightDecayW: Float, weightDecayU: Float
+    ) -> (loss: Double, accuracy: Double) {
         checkShape(p)
         precondition(n > 0 && n <= maxBatch, "sgdStep: batch of \(n) (max \(maxBatch))")
         let Ld = L * d
@@ -125,13 +129,15 @@ public final class Network {
         let scale = 1 / Float(n)
         // dX = R·U / n, with U before its update.
         p.U.withUnsafeBufferPointer { u in
-            BLAS.sgemm(transA: false, transB: false, m: n, n: Ld, k: K, alpha: scale, a: y, lda: K,
-                       b: u.baseAddress!, ldb: Ld, beta: 0, c: &dx, ldc: Ld)
+            BLAS.sgemm(
+                transA: false, transB: false, m: n, n: Ld, k: K, alpha: scale, a: y, lda: K,
+                b: u.baseAddress!, ldb: Ld, beta: 0, c: &dx, ldc: Ld)
         }
         // U ← (1 − lr·λ_U)·U − lr·Rᵀ·X / n.
         p.U.withUnsafeMutableBufferPointer { u in
-            BLAS.sgemm(transA: true, transB: false, m: K, n: Ld, k: n, alpha: -lr * scale, a: y, lda: K,
-                       b: x, ldb: Ld, beta: 1 - lr * weightDecayU, c: u.baseAddress!, ldc: Ld)
+            BLAS.sgemm(
+                transA: true, transB: false, m: K, n: Ld, k: n, alpha: -lr * scale, a: y, lda: K,
+                b: x, ldb: Ld, beta: 1 - lr * weightDecayU, c: u.baseAddress!, ldc: Ld)
         }
         scatterFeatureGradient(words: words, n: n)
         // W ← (1 − lr·λ_W)·W − lr·∇_W.
@@ -202,11 +208,13 @@ public final class Network {
                 loss = residuals(labels: lb.baseAddress!, n: n).loss / Double(n)
                 let scale = 1 / Float(n)
                 p.U.withUnsafeBufferPointer { u in
-                    BLAS.sgemm(transA: false, transB: false, m: n, n: Ld, k: K, alpha: scale, a: y, lda: K,
-                               b: u.baseAddress!, ldb: Ld, beta: 0, c: &dx, ldc: Ld)
+                    BLAS.sgemm(
+                        transA: false, transB: false, m: n, n: Ld, k: K, alpha: scale, a: y, lda: K,
+                        b: u.baseAddress!, ldb: Ld, beta: 0, c: &dx, ldc: Ld)
                 }
-                BLAS.sgemm(transA: true, transB: false, m: K, n: Ld, k: n, alpha: scale, a: y, lda: K,
-                           b: x, ldb: Ld, beta: 0, c: &gradU, ldc: Ld)
+                BLAS.sgemm(
+                    transA: true, transB: false, m: K, n: Ld, k: n, alpha: scale, a: y, lda: K,
+                    b: x, ldb: Ld, beta: 0, c: &gradU, ldc: Ld)
                 scatterFeatureGradient(words: wb.baseAddress!, n: n)
                 gradW.withUnsafeMutableBufferPointer { applyWordGradient(into: $0.baseAddress!, alpha: 1) }
             }

@@ -22,9 +22,10 @@ public struct Parameters: Sendable, Equatable {
 
     /// Zero parameters of the spec's shapes.
     public init(zerosFor spec: Spec) {
-        self.init(nw: spec.nw, d: spec.d, K: spec.K, L: spec.L,
-                  W: [Float](repeating: 0, count: spec.nw * spec.d),
-                  U: [Float](repeating: 0, count: spec.K * spec.L * spec.d))
+        self.init(
+            nw: spec.nw, d: spec.d, K: spec.K, L: spec.L,
+            W: [Float](repeating: 0, count: spec.nw * spec.d),
+            U: [Float](repeating: 0, count: spec.K * spec.L * spec.d))
     }
 
     /// The reference initialisation: PyTorch's defaults divided by 1000, i.e. W ~ N(0,1)/1000 and

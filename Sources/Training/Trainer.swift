@@ -32,8 +32,9 @@ public final class Trainer {
     /// A fresh run (reference initialisation) or, with `state`, a run resumed from a checkpoint.
     public convenience init(spec: Spec, resuming state: TrainingState? = nil) {
         let task = spec.task()
-        self.init(spec: spec, trainingSet: task.sample(perClass: spec.nspl, seed: spec.seed(for: .train)),
-                  testSet: task.sample(perClass: spec.nTest, seed: spec.seed(for: .test)), resuming: state)
+        self.init(
+            spec: spec, trainingSet: task.sample(perClass: spec.nspl, seed: spec.seed(for: .train)),
+            testSet: task.sample(perClass: spec.nTest, seed: spec.seed(for: .test)), resuming: state)
     }
 
     /// A run on given training and test sets (e.g. read back from `fcollapse sample --out`); the
@@ -69,8 +70,10 @@ public final class Trainer {
     /// after each report epoch (to checkpoint); a divergence throws ``TrainingError/diverged`` before
     /// any report of the diverged epoch, so the last checkpoint stays the last good state.
     @discardableResult
-    public func train(epochs: Int? = nil, progress: ((TrainingProgress) -> Void)? = nil,
-                      onReport: ((Trainer) throws -> Void)? = nil) throws -> TrainingSummary {
+    public func train(
+        epochs: Int? = nil, progress: ((TrainingProgress) -> Void)? = nil,
+        onReport: ((Trainer) throws -> Void)? = nil
+    ) throws -> TrainingSummary {
         let last = epochs ?? spec.numEpochs
         let N = trainingSet.count, L = spec.L, bsz = max(1, spec.bsz)
         let batches = (N + bsz - 1) / bsz
@@ -91,8 +94,9 @@ public final class Trainer {
                         for l in 0..<L { bw[i * L + l] = tw[s * L + l] }
                     }
                 }
-                let r = network.sgdStep(&parameters, words: bw, labels: bl, count: n, lr: lr,
-                                        weightDecayW: lw, weightDecayU: lu)
+                let r = network.sgdStep(
+                    &parameters, words: bw, labels: bl, count: n, lr: lr,
+                    weightDecayW: lw, weightDecayU: lu)
                 if !r.loss.isFinite {
                     throw TrainingError.diverged(epoch: e, minibatch: b + 1, lr: spec.lr, lastGoodEpoch: lastGood)
                 }
@@ -102,8 +106,9 @@ public final class Trainer {
             let report = isReportEpoch(e, last: last)
             let test: Double? = report ? network.evaluate(parameters, on: testSet).accuracy : nil
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            let rec = EpochRecord(epoch: e, trainLoss: lossSum / Double(batches), trainAccuracy: accSum / Double(batches),
-                                  testAccuracy: test, seconds: dt)
+            let rec = EpochRecord(
+                epoch: e, trainLoss: lossSum / Double(batches), trainAccuracy: accSum / Double(batches),
+                testAccuracy: test, seconds: dt)
             epoch = e; seconds += dt; history.append(rec)
             progress?(.epoch(rec, isReport: report))
             if report {
@@ -118,16 +123,19 @@ public final class Trainer {
     public func summary() -> TrainingSummary {
         let last = history.last
         let sv = parameters.referenceSingularValues(network: network)
-        let test = history.last(where: { $0.testAccuracy != nil })?.testAccuracy
+        let test =
+            history.last(where: { $0.testAccuracy != nil })?.testAccuracy
             ?? network.evaluate(parameters, on: testSet).accuracy
-        return TrainingSummary(name: spec.name, optimizer: .sgd, epochs: epoch, trainLoss: last?.trainLoss ?? .nan,
-                               trainAccuracy: last?.trainAccuracy ?? .nan, testAccuracy: test, seconds: seconds,
-                               svW: sv.svW, svU: sv.svU)
+        return TrainingSummary(
+            name: spec.name, optimizer: .sgd, epochs: epoch, trainLoss: last?.trainLoss ?? .nan,
+            trainAccuracy: last?.trainAccuracy ?? .nan, testAccuracy: test, seconds: seconds,
+            svW: sv.svW, svU: sv.svU)
     }
 
     /// Trains a fresh run of `spec` for `epochs` (default `spec.numEpochs`) without writing files.
     public static func train(spec: Spec, epochs: Int? = nil, progress: ((TrainingProgress) -> Void)? = nil)
-        throws -> (parameters: Parameters, summary: TrainingSummary, history: [EpochRecord]) {
+        throws -> (parameters: Parameters, summary: TrainingSummary, history: [EpochRecord])
+    {
         let t = Trainer(spec: spec)
         let s = try t.train(epochs: epochs, progress: progress)
         return (t.parameters, s, t.history)

@@ -45,9 +45,11 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var gradientNorm: Double?
     public var stopReason: String?
 
-    public init(name: String?, optimizer: Optimizer, epochs: Int, trainLoss: Double, trainAccuracy: Double,
-                testAccuracy: Double, seconds: Double, svW: [Double], svU: [Double],
-                objective: Double? = nil, gradientNorm: Double? = nil, stopReason: String? = nil) {
+    public init(
+        name: String?, optimizer: Optimizer, epochs: Int, trainLoss: Double, trainAccuracy: Double,
+        testAccuracy: Double, seconds: Double, svW: [Double], svU: [Double],
+        objective: Double? = nil, gradientNorm: Double? = nil, stopReason: String? = nil
+    ) {
         self.name = name; self.optimizer = optimizer; self.epochs = epochs; self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy; self.testAccuracy = testAccuracy; self.seconds = seconds
         self.svW = svW; self.svU = svU; self.objective = objective; self.gradientNorm = gradientNorm

@@ -46,7 +46,7 @@ import Testing
         ("{\"nc\": 3, \"nw\": 12, \"L\": 15, \"K\": 10, \"d\": 4, \"word_freq\": [1, 2]}", "'word_freq'"),
         ("{\"nc\": 3, \"nw\": 12, \"L\": 2, \"K\": 1, \"d\": 4, \"latent\": [[0, 5]]}", "'latent[0][1]'"),
         ("{\"nc\": 3, \"nw\": 12, \"L\": 15, \"K\": 10, \"d\": 4, \"lrate\": 0.1}", "did you mean 'lr'"),
-        ("{\"nc\": 3, \"nw\": 12,\n \"L\": 15 \"K\": 10}", "line 2"),
+        ("{\"nc\": 3, \"nw\": 12,\n \"L\": 15 \"K\": 10}", "line 2")
     ])
     func badSpecIsRefused(_ json: String, _ expected: String) throws {
         let dir = CLIRunner.tempDir()

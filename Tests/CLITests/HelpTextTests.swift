@@ -6,7 +6,7 @@ import Testing
 @Suite struct HelpTextTests {
     static let commands: [[String]] = [
         ["report"], ["spec"], ["sample"], ["predict"], ["verify"], ["train"], ["compare"], ["converge"], ["merge"],
-        ["notebook"], ["notebook", "run"], ["notebook", "check"],
+        ["notebook"], ["notebook", "run"], ["notebook", "check"]
     ]
 
     @Test(arguments: HelpTextTests.commands)

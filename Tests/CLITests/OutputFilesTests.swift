@@ -9,11 +9,12 @@ import Testing
     /// capital letter naming a symbol of the reference code (W, U, L, K in `sv_W`, `weight_decay_W`, `L`).
     static func isSnakeCase(_ key: String) -> Bool {
         let words = key.split(separator: "_", omittingEmptySubsequences: false)
-        return !words.isEmpty && words.allSatisfy { w in
-            guard !w.isEmpty else { return false }
-            if w.count == 1, let c = w.first, c.isUppercase, c.isASCII { return true }
-            return w.allSatisfy { ($0.isLowercase || $0.isNumber) && $0.isASCII }
-        }
+        return !words.isEmpty
+            && words.allSatisfy { w in
+                guard !w.isEmpty else { return false }
+                if w.count == 1, let c = w.first, c.isUppercase, c.isASCII { return true }
+                return w.allSatisfy { ($0.isLowercase || $0.isNumber) && $0.isASCII }
+            }
     }
 
     /// Every key of every object in a JSON value, with its path.
@@ -94,9 +95,10 @@ import Testing
             let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
             #expect(p.terminationStatus == 0, "\(text)")
-            trained.append(text.split(separator: "\n").filter { $0.hasSuffix(": training (sgd)") }.map {
-                String($0.split(separator: "]", maxSplits: 1)[1])
-            })
+            trained.append(
+                text.split(separator: "\n").filter { $0.hasSuffix(": training (sgd)") }.map {
+                    String($0.split(separator: "]", maxSplits: 1)[1])
+                })
         }
         let total = 3 * 3 * 2
         #expect(Set(trained[0]).isDisjoint(with: Set(trained[1])), "a cell was trained twice: \(trained)")
@@ -104,7 +106,8 @@ import Testing
         let cells = try FileManager.default.contentsOfDirectory(atPath: out + "/cells")
         #expect(cells.filter { $0.hasSuffix(".json") }.count == total)
         #expect(cells.filter { $0.hasSuffix(".lock") }.isEmpty)
-        let table = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/convergence.json"))) as? [String: Any]
+        let table =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/convergence.json"))) as? [String: Any]
         #expect((table?["cells"] as? [Any])?.count == total)
     }
 
@@ -126,7 +129,9 @@ import Testing
             }
             // Statements hold; negative controls must not.
             let expected = (c["kind"] as? String) == "statement"
-            #expect(c["holds"] as? Bool == expected, "\(c["id"] ?? "?"): holds = \(c["holds"] ?? "?"), expected \(expected): \(c["measured"] ?? "")")
+            #expect(
+                c["holds"] as? Bool == expected,
+                "\(c["id"] ?? "?"): holds = \(c["holds"] ?? "?"), expected \(expected): \(c["measured"] ?? "")")
         }
 
         let files = Self.files(under: out)

@@ -16,7 +16,7 @@ import Testing
         // SPEC section 3: (μ, LayerNorm, n_spl, epochs) of the four reference runs.
         let expected: [String: (WordFrequency, Bool, Int, Int)] = [
             "fig3": (.uniform, false, 5, 1200), "fig4a": (.zipf, false, 500, 10),
-            "fig4b": (.zipf, false, 5, 3000), "fig4c": (.zipf, true, 5, 500),
+            "fig4b": (.zipf, false, 5, 3000), "fig4c": (.zipf, true, 5, 500)
         ]
         for (name, e) in expected {
             let s = try #require(Spec.preset(name))

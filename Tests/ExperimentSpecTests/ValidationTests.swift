@@ -9,12 +9,14 @@ import Testing
     static func json(_ changes: [String: String?]) -> String {
         var fields: [(String, String)] = [
             ("nc", "3"), ("nw", "12"), ("L", "4"), ("K", "10"), ("d", "4"), ("word_freq", "\"uniform\""),
-            ("layer_norm", "false"), ("seed", "1"),
+            ("layer_norm", "false"), ("seed", "1")
         ]
         for (k, v) in changes {
             if let i = fields.firstIndex(where: { $0.0 == k }) {
                 if let v { fields[i].1 = v } else { fields.remove(at: i) }
-            } else if let v { fields.append((k, v)) }
+            } else if let v {
+                fields.append((k, v))
+            }
         }
         return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
@@ -57,7 +59,7 @@ import Testing
         ("seed", "-4", "seed", "non-negative"),
         ("latent", "\"everything\"", "latent", "random"),
         ("K", "3", "K", "number of explicit"),
-        ("nw", "\"many\"", "nw", "integer"),
+        ("nw", "\"many\"", "nw", "integer")
     ])
     func ruleIsEnforced(_ key: String, _ value: String, _ field: String, _ words: String) throws {
         var changes: [String: String?] = [key: value]

@@ -19,7 +19,9 @@ import Testing
             for n in sizes {
                 for seed in 0..<3 as Range<UInt64> {
                     let factor = 1 + 0.01 * (Double(seed) - 1)
-                    var m: [Metric: Double] = [.nc1Ratio: 2 * pow(Double(n), p) * factor, .directionResidual: 0.3 * pow(Double(n), p / 2) * factor]
+                    var m: [Metric: Double] = [
+                        .nc1Ratio: 2 * pow(Double(n), p) * factor, .directionResidual: 0.3 * pow(Double(n), p / 2) * factor
+                    ]
                     if regime != .typeI { m[.normLawMaxError] = pow(Double(n), -0.25) * factor }
                     out.append(ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: m, info: ["spec": "test"]))
                 }
@@ -47,9 +49,11 @@ import Testing
         #expect(table.rate(regime: .typeI, metric: .normLawMaxError) == nil)
         // Noisy power law: slope within a few standard errors of the truth.
         let rng = RandomGenerator(seed: 7)
-        let noisy = Self.sizes.flatMap { n in (0..<4 as Range<UInt64>).map { s in
-            ConvergenceCell(regime: .typeII, nspl: n, seed: s, metrics: [.nc1Trace: pow(Double(n), -0.8) * exp(0.1 * rng.gaussian())])
-        } }
+        let noisy = Self.sizes.flatMap { n in
+            (0..<4 as Range<UInt64>).map { s in
+                ConvergenceCell(regime: .typeII, nspl: n, seed: s, metrics: [.nc1Trace: pow(Double(n), -0.8) * exp(0.1 * rng.gaussian())])
+            }
+        }
         let r = try #require(try ConvergenceTable.build(cells: noisy).rate(regime: .typeII, metric: .nc1Trace))
         #expect(abs(r.slope + 0.8) < 4 * r.slopeStandardError + 0.02)
         #expect(r.points == Self.sizes.count)
@@ -73,7 +77,8 @@ import Testing
         let rng = RandomGenerator(seed: 3)
         let order = rng.permutation(all.count)
         let shardA = order.prefix(all.count / 3).map { all[Int($0)] }, shardB = order.dropFirst(all.count / 3).map { all[Int($0)] }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fc-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fc-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: root) }
         let dirA = root.appendingPathComponent("shard-a").path, dirB = root.appendingPathComponent("shard-b").path
         for c in shardA { try c.write(into: dirA) }

@@ -6,7 +6,7 @@ import Plots
 import TestSupport
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import GSLBridge
 import TaskModel
@@ -17,7 +17,9 @@ final class SVGChecker: NSObject, XMLParserDelegate {
     var counts: [String: Int] = [:]
     var text = ""
     var root: String?
-    func parser(_ p: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ p: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         if root == nil { root = name }
         counts[name, default: 0] += 1
     }
@@ -37,7 +39,8 @@ final class SVGChecker: NSObject, XMLParserDelegate {
     @Test func pcaScattersAreWellFormedWithOneMarkerPerPoint() throws {
         let layout = try ConceptLayout(concepts: 3, wordsPerConcept: 20)
         let f = Fixtures.simplex(concepts: 3, dimension: 6)
-        let w = Fixtures.plus(Fixtures.words(f, rho: [Double](repeating: 1, count: 20)), Fixtures.gaussian(rows: 60, cols: 6, seed: 1, scale: 0.05))
+        let w = Fixtures.plus(
+            Fixtures.words(f, rho: [Double](repeating: 1, count: 20)), Fixtures.gaussian(rows: 60, cols: 6, seed: 1, scale: 0.05))
         let svg = CollapsePlots.wordPCA(try PCA.compute(w), layout: layout, title: "Words <&> \"PCA\"").render()
         let (ok, c) = SVGChecker.parse(svg)
         #expect(ok)
@@ -48,7 +51,8 @@ final class SVGChecker: NSObject, XMLParserDelegate {
 
         let z = LatentVariables.random(concepts: 3, length: 4, count: 30, seed: 2)
         let u = Fixtures.classifier(f, latents: z, b: 0.5)
-        let blocks = CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 4), latents: try BlockLayout(z), maxPoints: 60).render()
+        let blocks = CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 4), latents: try BlockLayout(z), maxPoints: 60)
+            .render()
         let (ok2, c2) = SVGChecker.parse(blocks)
         #expect(ok2)
         // 120 blocks thinned to every 2nd: 60 markers, plus 3 legend markers.
@@ -75,8 +79,9 @@ final class SVGChecker: NSObject, XMLParserDelegate {
     }
 
     @Test func degenerateDataStillRenders() throws {
-        let one = SVGPlot(title: "single", xLabel: "x", yLabel: "y", xScale: .log, yScale: .log,
-                          series: [.init(name: "s", points: [PlotPoint(x: 10, y: 0.5), PlotPoint(x: 10, y: -1)])])
+        let one = SVGPlot(
+            title: "single", xLabel: "x", yLabel: "y", xScale: .log, yScale: .log,
+            series: [.init(name: "s", points: [PlotPoint(x: 10, y: 0.5), PlotPoint(x: 10, y: -1)])])
         #expect(SVGChecker.parse(one.render()).ok)
         let empty = SVGPlot(title: "empty", xLabel: "x", yLabel: "y")
         #expect(SVGChecker.parse(empty.render()).ok)
@@ -88,7 +93,10 @@ final class SVGChecker: NSObject, XMLParserDelegate {
     /// temporary folder that is removed afterwards.
     @Test func plotsAreWrittenAtomically() throws {
         let keep = ProcessInfo.processInfo.environment["FC_PLOT_DIR"]
-        let dir = keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("fc-plots-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir =
+            keep
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("fc-plots-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            .path
         defer { if keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
 
         let layout = try ConceptLayout(concepts: 3, wordsPerConcept: 100)
@@ -101,16 +109,22 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         // Noisy power laws over six decades, with visible error bars.
         let rng = RandomGenerator(seed: 4)
         let noisy = [(Regime.typeI, -2.0), (Regime.layerNorm, -1.0)].flatMap { (regime: Regime, p: Double) -> [ConvergenceCell] in
-            ConvergenceTableTests.sizes.flatMap { n in (0..<5 as Range<UInt64>).map { seed -> ConvergenceCell in
-                ConvergenceCell(regime: regime, nspl: n, seed: seed, metrics: [.nc1Trace: 30 * pow(Double(n), p) * exp(0.4 * rng.gaussian())])
-            } }
+            ConvergenceTableTests.sizes.flatMap { n in
+                (0..<5 as Range<UInt64>).map { seed -> ConvergenceCell in
+                    ConvergenceCell(
+                        regime: regime, nspl: n, seed: seed, metrics: [.nc1Trace: 30 * pow(Double(n), p) * exp(0.4 * rng.gaussian())])
+                }
+            }
         }
         let files = [
             ("words-pca.svg", CollapsePlots.wordPCA(try PCA.compute(w), layout: layout)),
             ("blocks-pca.svg", CollapsePlots.classifierPCA(try PCA.ofClassifierBlocks(u, length: 5), latents: try BlockLayout(z))),
             ("norm-law.svg", CollapsePlots.normLaw(norms: try NormLaw.norms(w, layout: layout), predicted: rho)),
-            ("convergence.svg", Figures.convergence(table: try ConvergenceTable.build(cells: ConvergenceTableTests.cells()), metric: .nc1Ratio)),
-            ("convergence-noisy.svg", Figures.convergence(table: try ConvergenceTable.build(cells: noisy), metric: .nc1Trace)),
+            (
+                "convergence.svg",
+                Figures.convergence(table: try ConvergenceTable.build(cells: ConvergenceTableTests.cells()), metric: .nc1Ratio)
+            ),
+            ("convergence-noisy.svg", Figures.convergence(table: try ConvergenceTable.build(cells: noisy), metric: .nc1Trace))
         ]
         for (name, plot) in files {
             let path = URL(fileURLWithPath: dir).appendingPathComponent(name).path
@@ -119,13 +133,17 @@ final class SVGChecker: NSObject, XMLParserDelegate {
             #expect(text == plot.render())
             #expect(SVGChecker.parse(text).ok)
         }
-        let table = try ConvergenceTable.build(cells: noisy.map { var c = $0; c.seed += 100; return c } + ConvergenceTableTests.cells())
+        let table = try ConvergenceTable.build(
+            cells: noisy.map {
+                var c = $0; c.seed += 100; return c
+            } + ConvergenceTableTests.cells())
         try table.write(into: dir)
         for name in ["convergence.csv", "convergence.json", "convergence.md"] {
             #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent(name).path))
         }
-        let written = try CollapsePlots.writeFigures(words: w, classifier: u, latents: try BlockLayout(z), layout: layout, predictedRho: rho,
-                                                     into: dir, prefix: "net-", titleSuffix: " (synthetic)")
+        let written = try CollapsePlots.writeFigures(
+            words: w, classifier: u, latents: try BlockLayout(z), layout: layout, predictedRho: rho,
+            into: dir, prefix: "net-", titleSuffix: " (synthetic)")
         #expect(written.count == 3)
         for path in written { #expect(SVGChecker.parse(try String(contentsOfFile: path, encoding: .utf8)).ok) }
         // No temporary file left beside the plots.

@@ -145,7 +145,8 @@ struct TaskDataTests {
         // The same computation on the same data: bitwise equal weights are the property under test.
         #expect(fromArrays.parameters == own.parameters)
         // A label out of range is refused by name.
-        try NPY.write(NPY.Array(shape: [train.count], values: .int32(train.labels.map { $0 + Int32(spec.K) })), to: dir + "/train_labels.npy")
+        try NPY.write(
+            NPY.Array(shape: [train.count], values: .int32(train.labels.map { $0 + Int32(spec.K) })), to: dir + "/train_labels.npy")
         #expect(throws: ExperimentError.self) { try TaskData.read(from: dir, spec: spec) }
     }
 }

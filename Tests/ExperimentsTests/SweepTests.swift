@@ -11,8 +11,9 @@ import Training
 /// The convergence sweep end to end on a tiny task: resuming, and sharding then merging.
 @Suite(.serialized) struct SweepTests {
     static func plan() throws -> SweepPlan {
-        let base = Spec(nc: 3, nw: 6, L: 3, K: 8, d: 4, wordFreq: .uniform, layerNorm: false, weightDecayW: 0.01,
-                        weightDecayU: 0.01, lr: 0.5, bsz: 8, numEpochs: 20, nspl: 4, nTest: 2, report: 10, seed: 3, name: "tiny")
+        let base = Spec(
+            nc: 3, nw: 6, L: 3, K: 8, d: 4, wordFreq: .uniform, layerNorm: false, weightDecayW: 0.01,
+            weightDecayU: 0.01, lr: 0.5, bsz: 8, numEpochs: 20, nspl: 4, nTest: 2, report: 10, seed: 3, name: "tiny")
         return try SweepPlan(base: base, nspl: [2, 8], regimes: [.typeI, .layerNorm], seeds: 2, optimizer: .sgd)
     }
 
@@ -72,7 +73,8 @@ import Training
         let sweep = ConvergenceSweep(plan: plan, folder: cut)
         let spec = plan.spec(for: key)
         let partial = Trainer(spec: spec)
-        try partial.train(epochs: 10, onReport: { t in try sweep.inFlightFolder(key).saveCheckpoint(t.state, spec: spec, summary: t.summary()) })
+        try partial.train(
+            epochs: 10, onReport: { t in try sweep.inFlightFolder(key).saveCheckpoint(t.state, spec: spec, summary: t.summary()) })
         var lines: [String] = []
         sweep.progress = { lines.append($0) }
         let resumed = try sweep.runCell(key)

@@ -21,11 +21,12 @@ import Testing
     }
 
     @Test func bfgsMinimisesRosenbrock() throws {
-        let r = try MultiMinimizer.minimise({ x, g in
-            let a = 1 - x[0], b = x[1] - x[0] * x[0]
-            if let g { g[0] = -2 * a - 400 * x[0] * b; g[1] = 200 * b }
-            return a * a + 100 * b * b
-        }, from: [-1.2, 1])
+        let r = try MultiMinimizer.minimise(
+            { x, g in
+                let a = 1 - x[0], b = x[1] - x[0] * x[0]
+                if let g { g[0] = -2 * a - 400 * x[0] * b; g[1] = 200 * b }
+                return a * a + 100 * b * b
+            }, from: [-1.2, 1])
         #expect(abs(r.x[0] - 1) < 1e-5 && abs(r.x[1] - 1) < 1e-5)
     }
 

@@ -157,16 +157,22 @@ import Testing
         let rho = [2.0, 1.5, 1.2, 1.1, 1.0]
         let wStar = Fixtures.words(f, rho: rho), uStar = Fixtures.classifier(f, latents: Self.latents, b: 0.3)
         let layout = try ConceptLayout(concepts: Self.nc, wordsPerConcept: Self.sc)
-        let pred = try PredictedConfiguration.configuration(words: wStar, classifier: uStar, latents: Fixtures.blocks(Self.latents), layout: layout,
-                                                rho: rho, objective: 0.5)
+        let pred = try PredictedConfiguration.configuration(
+            words: wStar, classifier: uStar, latents: Fixtures.blocks(Self.latents), layout: layout,
+            rho: rho, objective: 0.5)
         let q = try Fixtures.rotation(dimension: Self.d, seed: 4)
-        let m = try CollapseMetrics.compute(words: wStar * q, classifier: ClassifierBlocks.classifier(
-            fromBlocks: ClassifierBlocks.blocks(uStar, length: Self.L) * q, length: Self.L),
-            latents: Fixtures.blocks(Self.latents), concepts: Self.nc, wordsPerConcept: Self.sc, layerNorm: false, objective: 0.52, predicted: pred)
+        let m = try CollapseMetrics.compute(
+            words: wStar * q,
+            classifier: ClassifierBlocks.classifier(
+                fromBlocks: ClassifierBlocks.blocks(uStar, length: Self.L) * q, length: Self.L),
+            latents: Fixtures.blocks(Self.latents), concepts: Self.nc, wordsPerConcept: Self.sc, layerNorm: false, objective: 0.52,
+            predicted: pred)
         // Everything is the prediction rotated: every deviation vanishes up to rounding (1e-10 is generous).
         let s = m.scalars
-        for key: Metric in [.nc2CosineDeviation, .nc2GramDistance, .nc2GramShape, .nc3Gap, .directionResidual, .normLawMaxError,
-                            .procrustesWords, .procrustesJoint] {
+        for key: Metric in [
+            .nc2CosineDeviation, .nc2GramDistance, .nc2GramShape, .nc3Gap, .directionResidual, .normLawMaxError,
+            .procrustesWords, .procrustesJoint
+        ] {
             #expect(try #require(s[key]) < 1e-10, "\(key) = \(s[key] ?? .nan)")
         }
         #expect(abs(try #require(s[.objectiveGap]) - 0.02) < 1e-12)

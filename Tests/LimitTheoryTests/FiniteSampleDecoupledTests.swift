@@ -24,9 +24,10 @@ func collapsedInputs(_ risk: ExactRisk, _ x: [Double]) -> (concepts: [[Double]],
         let x = try polishMinimiser(risk: risk, theta: x0)
         let full = try finiteSampleExact(risk: risk, theta: x)
         let (concepts, classifier) = collapsedInputs(risk, x)
-        let dec = try decoupledWithinConcept(concepts: concepts, classifier: classifier, latents: risk.latents,
-                                             wordsPerConcept: risk.wordsPerConcept, lambdaW: risk.lambdaW,
-                                             layerNormEps: risk.layerNorm ? risk.eps : nil)
+        let dec = try decoupledWithinConcept(
+            concepts: concepts, classifier: classifier, latents: risk.latents,
+            wordsPerConcept: risk.wordsPerConcept, lambdaW: risk.lambdaW,
+            layerNormEps: risk.layerNorm ? risk.eps : nil)
         let c = full.coefficients
         let ratio = try #require(c.withinConceptRatioCoefficient, "\(label): θ* not collapsed")
         let gap = try #require(c.objectiveGapCoefficient)
@@ -34,7 +35,9 @@ func collapsedInputs(_ risk: ExactRisk, _ x: [Double]) -> (concepts: [[Double]],
         // Brief: equal to 1e-9 relative. The full side carries H's finite-difference error (~1e-12 absolute,
         // hessian_asymmetry) amplified by 1/λ_min ~ 100, and θ*'s distance from exact collapse (~1e-9 in W).
         let rel = [abs(dec.coefficient / ratio - 1), abs(dec.gapCoefficient / gap - 1)]
-        print("\(label): ‖∇R‖ \(c.gradientNorm ?? .nan), ratio \(ratio) vs \(dec.coefficient), gap \(gap) vs \(dec.gapCoefficient), sd \(sd[0]) vs \(dec.wordNormSdCoefficient), rel \(rel), orbit \(c.expectedNullSpaceDimension ?? -1) vs \(dec.orbitDimension)")
+        print(
+            "\(label): ‖∇R‖ \(c.gradientNorm ?? .nan), ratio \(ratio) vs \(dec.coefficient), gap \(gap) vs \(dec.gapCoefficient), sd \(sd[0]) vs \(dec.wordNormSdCoefficient), rel \(rel), orbit \(c.expectedNullSpaceDimension ?? -1) vs \(dec.orbitDimension)"
+        )
         #expect(rel[0] < 1e-9 && rel[1] < 1e-9, "\(label): \(rel)")
         for s in sd { #expect(abs(dec.wordNormSdCoefficient / s - 1) < 1e-7, "\(label): sd \(s) vs \(dec.wordNormSdCoefficient)") }
         #expect(dec.orbitDimension == c.expectedNullSpaceDimension)
@@ -53,8 +56,9 @@ func collapsedInputs(_ risk: ExactRisk, _ x: [Double]) -> (concepts: [[Double]],
         // without LayerNorm; with LayerNorm (ε = 1e-2) the exact minimiser found is collapsed too (checked by the require).
         let z = LatentVariables(concepts: 3, sequences: [[0, 1, 2], [1, 2, 2], [2, 0, 1], [0, 0, 1], [0, 1, 2], [2, 1, 0]])
         for (ln, eps) in [(false, 0.0), (true, 1e-2)] {
-            let risk = try ExactRisk(latents: z, mu: [1.0 / 3, 1.0 / 3, 1.0 / 3], d: 4, lambdaW: 0.01, lambdaU: 0.01,
-                                     layerNorm: ln, eps: eps)
+            let risk = try ExactRisk(
+                latents: z, mu: [1.0 / 3, 1.0 / 3, 1.0 / 3], d: 4, lambdaW: 0.01, lambdaU: 0.01,
+                layerNorm: ln, eps: eps)
             let rng = RandomGenerator(seed: 21)
             let sols = try risk.minimise(starts: (0..<3).map { _ in risk.randomStart(rng) })
             let best = sols.min { $0.value < $1.value }!
@@ -70,10 +74,13 @@ func collapsedInputs(_ risk: ExactRisk, _ x: [Double]) -> (concepts: [[Double]],
         let concepts = f.map { $0.map { 1.42 * $0 } }
         let classifier = (0..<1000).map { k in (0..<15).flatMap { l in f[z[k, l]].map { 0.402 * $0 } } }
         let t0 = Date()
-        let dec = try decoupledWithinConcept(concepts: concepts, classifier: classifier, latents: z, wordsPerConcept: 400,
-                                             lambdaW: 0.001, layerNormEps: nil)
-        print(String(format: "P6 decoupled at paper scale: %.2f s (ratio coefficient %.4g, gap %.4g)", Date().timeIntervalSince(t0),
-                     dec.coefficient, dec.gapCoefficient))
+        let dec = try decoupledWithinConcept(
+            concepts: concepts, classifier: classifier, latents: z, wordsPerConcept: 400,
+            lambdaW: 0.001, layerNormEps: nil)
+        print(
+            String(
+                format: "P6 decoupled at paper scale: %.2f s (ratio coefficient %.4g, gap %.4g)", Date().timeIntervalSince(t0),
+                dec.coefficient, dec.gapCoefficient))
         #expect(dec.coefficient > 0 && dec.coefficient.isFinite && dec.orbitDimension == 2 * 100 - 3)
     }
 }

@@ -16,7 +16,8 @@ import Testing
         #expect(c.nullSpaceDimension == 5 && c.expectedNullSpaceDimension == 5)
         // Every key is written, absent ones as null.
         let json = String(decoding: try JSONEncoder().encode(PredictionWithFiniteSample(prediction: p, finiteSample: c)), as: UTF8.self)
-        #expect(json.contains("\"finite_sample\"") && json.contains("\"within_concept_ratio_coefficient\"") && json.contains("\"objective\""))
+        #expect(
+            json.contains("\"finite_sample\"") && json.contains("\"within_concept_ratio_coefficient\"") && json.contains("\"objective\""))
     }
 
     @Test func quickPresetMatchesTheSpecCoefficient() throws {

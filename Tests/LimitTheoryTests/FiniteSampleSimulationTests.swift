@@ -78,9 +78,11 @@ func meanSE(_ v: [Double]) -> (mean: Double, se: Double) {
             options.initialStep = 1e-3
             let r = try MultiMinimizer.minimise({ x, g in objective.evaluate(x, gradient: g) }, from: theta, options: options)
             let feats = risk.features(r.x)
-            ratios.append(try WithinConceptVariability.compute(
-                Matrix(rows: feats.count, cols: feats[0].count, data: feats.flatMap { $0 }),
-                layout: ConceptLayout(concepts: 3, wordsPerConcept: feats.count / 3)).scatterRatio)
+            ratios.append(
+                try WithinConceptVariability.compute(
+                    Matrix(rows: feats.count, cols: feats[0].count, data: feats.flatMap { $0 }),
+                    layout: ConceptLayout(concepts: 3, wordsPerConcept: feats.count / 3)
+                ).scatterRatio)
             gaps.append(r.value - risk.empiricalRisk(theta, counts: counts).value)
             for b in 0..<sc { norms[b].append(feats[b].reduce(0) { $0 + $1 * $1 }.squareRoot()) }
             worstGradient = max(worstGradient, r.gradientNorm)
@@ -92,9 +94,14 @@ func meanSE(_ v: [Double]) -> (mean: Double, se: Double) {
         }
         let pg = (c.objectiveGapCoefficient ?? .nan) / N
         let psd = (c.wordNormSdCoefficient ?? []).map { $0 / N.squareRoot() }
-        print(String(format: "P6 simulation, %@ (400 sets, N = %.0f, %.1f s): ratio %.4g ± %.2g vs %@; gap %.4g ± %.2g vs %.4g; worst ‖∇R̂_n‖ %.2g",
-                     label, N, Date().timeIntervalSince(t0), rm, rse, c.withinConceptRatioCoefficient.map { String(format: "%.4g", $0 / N) } ?? "none",
-                     gm, gse, pg, worstGradient) + "; norm sd " + zip(sds, psd).map { String(format: "%.4g vs %.4g", $0, $1) }.joined(separator: ", "))
+        print(
+            String(
+                format:
+                    "P6 simulation, %@ (400 sets, N = %.0f, %.1f s): ratio %.4g ± %.2g vs %@; gap %.4g ± %.2g vs %.4g; worst ‖∇R̂_n‖ %.2g",
+                label, N, Date().timeIntervalSince(t0), rm, rse,
+                c.withinConceptRatioCoefficient.map { String(format: "%.4g", $0 / N) } ?? "none",
+                gm, gse, pg, worstGradient) + "; norm sd "
+                + zip(sds, psd).map { String(format: "%.4g vs %.4g", $0, $1) }.joined(separator: ", "))
         if let rc = c.withinConceptRatioCoefficient {
             #expect(abs(rm - rc / N) < 4 * rse + 0.03 * rc / N, "\(label)")
         } else {

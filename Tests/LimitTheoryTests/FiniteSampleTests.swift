@@ -120,7 +120,9 @@ func empiricalObjective(_ risk: ExactRisk, _ x: [Double], perClass: Int, rng: Ra
         let near = try [0.99, 0.998].map { try analyse($0 * critical) }
         // H becomes singular modulo the orbit: its smallest normal eigenvalue falls with λc − λ (measured 0.01 → 3.1e-3 → 6.3e-4).
         let e = near.map { $0.smallestNormalEigenvalue ?? .nan }
-        print("negative control: λ_min \(base.smallestNormalEigenvalue ?? .nan) → \(e); ratio \(base.withinConceptRatioCoefficient ?? .nan) → \(near.map { $0.withinConceptRatioCoefficient ?? .nan }); gap \(near.map { $0.objectiveGapCoefficient ?? .nan })")
+        print(
+            "negative control: λ_min \(base.smallestNormalEigenvalue ?? .nan) → \(e); ratio \(base.withinConceptRatioCoefficient ?? .nan) → \(near.map { $0.withinConceptRatioCoefficient ?? .nan }); gap \(near.map { $0.objectiveGapCoefficient ?? .nan })"
+        )
         #expect(e[0] < 0.5 * (base.smallestNormalEigenvalue ?? 0) && e[1] < 0.4 * e[0])
         // The ratio coefficient is > 10x its value at λ = 0.01 (measured 0.139 → 2.96 → 2.99) ...
         let r = near.map { $0.withinConceptRatioCoefficient ?? .nan }
@@ -139,7 +141,9 @@ func empiricalObjective(_ risk: ExactRisk, _ x: [Double], perClass: Int, rng: Ra
         let skewedCritical = (2 * 0.46 / 27).squareRoot()
         let zbase = try analyse(0.01, skewed), znear = try analyse(0.997 * skewedCritical, skewed)
         let s0 = try #require(zbase.wordNormSdCoefficient?.first), s1 = try #require(znear.wordNormSdCoefficient?.first)
-        print("negative control, skewed μ: sd \(s0) → \(s1), λ_min \(znear.smallestNormalEigenvalue ?? .nan), gap \(zbase.objectiveGapCoefficient ?? .nan) → \(znear.objectiveGapCoefficient ?? .nan)")
+        print(
+            "negative control, skewed μ: sd \(s0) → \(s1), λ_min \(znear.smallestNormalEigenvalue ?? .nan), gap \(zbase.objectiveGapCoefficient ?? .nan) → \(znear.objectiveGapCoefficient ?? .nan)"
+        )
         #expect(s1 > 10 * s0, "rank-0 word-norm sd coefficient \(s0) → \(s1)")
         #expect((znear.smallestNormalEigenvalue ?? 1) < 2e-3)
         #expect(znear.withinConceptRatioCoefficient == nil)  // not collapsed (type II): the ratio formula does not apply

@@ -48,8 +48,9 @@ let gradientTolerance = 1e-7
         for L in [7, 15] {
             let z = LatentVariables.random(concepts: 3, length: L, count: 40, seed: 8)
             for map in [ReducedObjectives.NormMap.identity, .layerNorm(d: 5, eps: 1e-2)] {
-                let fam = try SampledFamily(latents: z, mu: [0.5, 0.25, 0.15, 0.1], map: map, lambdaW: 0.01, lambdaU: 0.01,
-                                            samplesPerClass: 6, seed: 2)
+                let fam = try SampledFamily(
+                    latents: z, mu: [0.5, 0.25, 0.15, 0.1], map: map, lambdaW: 0.01, lambdaU: 0.01,
+                    samplesPerClass: 6, seed: 2)
                 let x = [0.4, 1.1, 0.9, 0.6, 0.35]
                 let err = worstGradientError(fam.value, fam.gradient(x), at: x)
                 #expect(err < gradientTolerance, "L \(L), layerNorm \(map.layerNorm): \(err)")
@@ -64,8 +65,9 @@ let gradientTolerance = 1e-7
         for (L, mu) in [(4, [0.5, 0.3, 0.2]), (7, [0.6, 0.25, 0.15]), (15, [0.7, 0.3])] {
             let z = LatentVariables.random(concepts: 3, length: L, count: 12, seed: 31)
             for map in [ReducedObjectives.NormMap.identity, .layerNorm(d: 5, eps: 1e-2)] {
-                let fam = try SampledFamily(latents: z, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.01,
-                                            samplesPerClass: 4, seed: 2, exactLimit: 40_000)
+                let fam = try SampledFamily(
+                    latents: z, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.01,
+                    samplesPerClass: 4, seed: 2, exactLimit: 40_000)
                 #expect(fam.isExact)
                 let x = [0.6] + mu.indices.map { 1.2 - 0.3 * Double($0) }
                 let pooled = fam.pooledGradient(x), analytic = fam.gradient(x)
@@ -83,8 +85,9 @@ let gradientTolerance = 1e-7
         // informs b), so it must match central differences of that objective in b.
         let z = LatentVariables.random(concepts: 3, length: 15, count: 40, seed: 8)
         for map in [ReducedObjectives.NormMap.identity, .layerNorm(d: 5, eps: 1e-2)] {
-            let fam = try SampledFamily(latents: z, mu: [0.5, 0.25, 0.15, 0.1], map: map, lambdaW: 0.01, lambdaU: 0.01,
-                                        samplesPerClass: 6, seed: 2)
+            let fam = try SampledFamily(
+                latents: z, mu: [0.5, 0.25, 0.15, 0.1], map: map, lambdaW: 0.01, lambdaU: 0.01,
+                samplesPerClass: 6, seed: 2)
             let x = [0.4, 1.1, 0.9, 0.6, 0.35]
             let g = fam.pooledGradient(x)
             var p = x, m = x

@@ -57,8 +57,9 @@ import Testing
         let mu = [0.6, 0.3, 0.1]
         let x = [0.5, 1.4, 0.9, 0.5]
         let exact = try SampledFamily(latents: z, mu: mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 4, seed: 1)
-        let sampled = try SampledFamily(latents: z, mu: mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 400,
-                                        seed: 2, exactLimit: 0)
+        let sampled = try SampledFamily(
+            latents: z, mu: mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 400,
+            seed: 2, exactLimit: 0)
         #expect(exact.isExact && !sampled.isExact)
         let e = exact.crossEntropy(x), s = sampled.crossEntropy(x)
         #expect(e.standardError == 0 && s.standardError > 0)

@@ -39,8 +39,9 @@ import Testing
             let truth = try exact.solvePooled(b0: 0.5, rho0: [1, 1, 1, 1])
             var z2: [Double] = []
             for seed in UInt64(1)...4 {
-                let fam = try SampledFamily(latents: Self.z, mu: Self.mu, map: map, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 200,
-                                            seed: seed, exactLimit: 0)
+                let fam = try SampledFamily(
+                    latents: Self.z, mu: Self.mu, map: map, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 200,
+                    seed: seed, exactLimit: 0)
                 #expect(!fam.isExact)
                 let est = try fam.solvePooled(b0: 0.5, rho0: [1, 1, 1, 1], replicates: 10)
                 #expect(est.converged)
@@ -66,12 +67,14 @@ import Testing
         // of |z| (0.70 for t_9) in [0.45, 0.95] guards against a few outliers carrying the RMS. (Measured on these
         // seeds: RMS 0.95 and 1.02, median |z| 0.62 and 0.70; at 24 seeds the RMS of b fell to 0.63, which is why
         // the test uses 96.)
-        let exact = try SampledFamily(latents: Self.z, mu: Self.mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 4, seed: 0)
+        let exact = try SampledFamily(
+            latents: Self.z, mu: Self.mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 4, seed: 0)
         let truth = try exact.solvePooled(b0: 0.5, rho0: [1, 1, 1, 1])
         var zb: [Double] = [], zr: [Double] = []
         for seed in UInt64(100)..<196 {
-            let fam = try SampledFamily(latents: Self.z, mu: Self.mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 100,
-                                        seed: seed, exactLimit: 0)
+            let fam = try SampledFamily(
+                latents: Self.z, mu: Self.mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 100,
+                seed: seed, exactLimit: 0)
             let est = try fam.solvePooled(b0: 0.5, rho0: [1, 1, 1, 1], replicates: 10)
             zb.append((est.b - truth.b) / est.bStandardError!)
             zr.append((est.rho[3] - truth.rho[3]) / est.rhoStandardError![3])
@@ -80,16 +83,18 @@ import Testing
             let mean = z.reduce(0, +) / Double(z.count)
             let rms = (z.reduce(0) { $0 + $1 * $1 } / Double(z.count)).squareRoot()
             let medianAbs = z.map { abs($0) }.sorted()[z.count / 2]
-            #expect(abs(mean) < 0.4 && rms > 0.75 && rms < 1.45 && medianAbs > 0.45 && medianAbs < 0.95,
-                    "\(name): mean \(mean), RMS \(rms), median |z| \(medianAbs) of standardised errors")
+            #expect(
+                abs(mean) < 0.4 && rms > 0.75 && rms < 1.45 && medianAbs > 0.45 && medianAbs < 0.95,
+                "\(name): mean \(mean), RMS \(rms), median |z| \(medianAbs) of standardised errors")
         }
     }
 
     @Test func chebyshevInterpolationOfPhiIsExactToRounding() throws {
         // φ̂ is tabulated on 64 Chebyshev points of [0, S]; at c·b·S ≈ 9 the interpolation error bound is
         // ~1e-18 relative, so 1e-11 relative to max|φ̂| leaves room for rounding in the sums.
-        let fam = try SampledFamily(latents: Self.z, mu: Self.mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 50,
-                                    seed: 3, exactLimit: 0)
+        let fam = try SampledFamily(
+            latents: Self.z, mu: Self.mu, map: .identity, lambdaW: 0.01, lambdaU: 0.01, samplesPerClass: 50,
+            seed: 3, exactLimit: 0)
         let pts = (0..<23).map { 6.0 * Double($0) / 22 }
         let r = fam.pooledPhi(b: 1.0, rho: [2.5, 1.6, 1.1, 0.9], upper: 6, at: pts)
         let scale = r.direct.map(abs).max() ?? 1

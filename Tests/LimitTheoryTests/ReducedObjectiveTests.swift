@@ -43,15 +43,18 @@ import Testing
             let b = 0.37, rho = [1.3, 0.8, 0.21]
             let j = ReducedObjectives.J(b: b, rho: rho, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002)
             let h = 1e-6
-            let fdb = (ReducedObjectives.J(b: b + h, rho: rho, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value
-                       - ReducedObjectives.J(b: b - h, rho: rho, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value) / (2 * h)
+            let fdb =
+                (ReducedObjectives.J(b: b + h, rho: rho, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value
+                    - ReducedObjectives.J(b: b - h, rho: rho, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value)
+                / (2 * h)
             // Central differences with h = 1e-6 on values O(1): error ~ h² + 1e-16/h ≈ 1e-10; allow 1e-7 relative.
             #expect(abs(fdb - j.db) < 1e-7 * max(1, abs(j.db)))
             for i in 0..<3 {
                 var p = rho, m = rho
                 p[i] += h; m[i] -= h
-                let fd = (ReducedObjectives.J(b: b, rho: p, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value
-                          - ReducedObjectives.J(b: b, rho: m, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value) / (2 * h)
+                let fd =
+                    (ReducedObjectives.J(b: b, rho: p, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value
+                        - ReducedObjectives.J(b: b, rho: m, space: space, mu: mu, map: map, lambdaW: 0.01, lambdaU: 0.002).value) / (2 * h)
                 #expect(abs(fd - j.drho[i]) < 1e-7 * max(1, abs(j.drho[i])))
             }
         }

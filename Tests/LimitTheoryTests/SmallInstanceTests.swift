@@ -7,8 +7,9 @@ import Testing
 
 /// SPEC 4.4's small instance: n_c = 3, s_c = 3, L = 2, d = 4, λ_W = λ_U = 0.01, full latent space (K = 9).
 func smallSpec(freq: WordFrequency = .uniform, layerNorm: Bool = false, eps: Double = 1e-5, lambda: Double = 0.01) -> Spec {
-    Spec(nc: 3, nw: 9, L: 2, K: 9, d: 4, wordFreq: freq, layerNorm: layerNorm, layerNormEps: eps,
-         weightDecayW: lambda, weightDecayU: lambda, latent: .full)
+    Spec(
+        nc: 3, nw: 9, L: 2, K: 9, d: 4, wordFreq: freq, layerNorm: layerNorm, layerNormEps: eps,
+        weightDecayW: lambda, weightDecayU: lambda, latent: .full)
 }
 
 let skewed = WordFrequency.weights([0.6, 0.3, 0.1])
@@ -84,8 +85,9 @@ let skewed = WordFrequency.weights([0.6, 0.3, 0.1])
     @Test func restrictedProblemIsExactForUniformAndIdealisedLayerNorm() throws {
         // Given latent variables (P1 for uniform μ; conjecture P4' for idealised LayerNorm).
         for (ln, freq) in [(false, WordFrequency.uniform), (true, skewed)] {
-            let spec = Spec(nc: 3, nw: 9, L: 2, K: 5, d: 4, wordFreq: freq, layerNorm: ln, layerNormEps: 0,
-                            weightDecayW: 0.01, weightDecayU: 0.01, latent: .random, seed: 11)
+            let spec = Spec(
+                nc: 3, nw: 9, L: 2, K: 5, d: 4, wordFreq: freq, layerNorm: ln, layerNormEps: 0,
+                weightDecayW: 0.01, weightDecayU: 0.01, latent: .random, seed: 11)
             let v = try verify(spec: spec, starts: 4)
             #expect(v.prediction.method == "restricted")
             #expect(abs(v.bestObjective - v.predictedObjective) < 1e-6)
@@ -95,8 +97,9 @@ let skewed = WordFrequency.weights([0.6, 0.3, 0.1])
     @Test func typeIIFamilyIsBeatenForGivenLatents() throws {
         // Non-uniform μ, no LayerNorm, given Z: the family (exact β-enumeration here) is an approximation
         // from above of the exact minimum (SPEC 4.2).
-        let spec = Spec(nc: 3, nw: 6, L: 3, K: 5, d: 4, wordFreq: .weights([0.8, 0.2]), weightDecayW: 0.02, weightDecayU: 0.02,
-                        latent: .random, seed: 3)
+        let spec = Spec(
+            nc: 3, nw: 6, L: 3, K: 5, d: 4, wordFreq: .weights([0.8, 0.2]), weightDecayW: 0.02, weightDecayU: 0.02,
+            latent: .random, seed: 3)
         let v = try verify(spec: spec, starts: 4)
         #expect(v.prediction.method == "sampled" && !v.prediction.exact && v.prediction.crossEntropyStandardError == nil)
         #expect(v.bestObjective <= v.predictedObjective + 1e-9)

@@ -90,7 +90,8 @@ import Testing
     }
 
     @Test func crlfLineEndsAreAccepted() throws {
-        let nb = try Notebook.parse("```sh\r\necho hi\r\n```\r\n\r\n```output exit=0\r\nhi\r\n```\r\n```assert\r\n$output | test(\"hi\")\r\n```\r\n", path: "n.md")
+        let nb = try Notebook.parse(
+            "```sh\r\necho hi\r\n```\r\n\r\n```output exit=0\r\nhi\r\n```\r\n```assert\r\n$output | test(\"hi\")\r\n```\r\n", path: "n.md")
         try #require(nb.cells.count == 1)
         #expect(nb.cells[0].script == "echo hi")
         #expect(nb.cells[0].output?.text == "hi")
@@ -124,7 +125,7 @@ import Testing
         ("```sh\necho\n```\n\n```assert\n.a == 1\n.b == (1 +\n```\n", 7, "assertion syntax error (jq)"),
         ("```sh\necho\n```\n\n```assert\n.a == 1\n\nfull: .b | nosuchfunction\n```\n", 8, "nosuchfunction/0 is not defined"),
         ("```sh\necho\n```\n\n```assert\n$exit == 0 and $undefined == 1\n```\n", 6, "$undefined is not defined"),
-        ("```sh\necho\n```\n\n```assert\nquick:\n```\n", 6, "no jq filter"),
+        ("```sh\necho\n```\n\n```assert\nquick:\n```\n", 6, "no jq filter")
     ])
     func errorsNameTheLine(text: String, line: Int, message: String) {
         do {
@@ -158,8 +159,11 @@ import Testing
 
     /// A `#` comment at the end of a filter must not swallow the compile wrapper's closing part.
     @Test func trailingCommentsAndVariablesCompile() throws {
-        let nb = try Notebook.parse("```sh\necho\n```\n```assert\n.a == 1 # the answer\n$exit == 0 and ($output | length) >= 0 and $stdout == $stderr\n```\n", path: "n.md")
-        #expect(nb.cells[0].assertions.map(\.text) == [".a == 1 # the answer", "$exit == 0 and ($output | length) >= 0 and $stdout == $stderr"])
+        let nb = try Notebook.parse(
+            "```sh\necho\n```\n```assert\n.a == 1 # the answer\n$exit == 0 and ($output | length) >= 0 and $stdout == $stderr\n```\n",
+            path: "n.md")
+        #expect(
+            nb.cells[0].assertions.map(\.text) == [".a == 1 # the answer", "$exit == 0 and ($output | length) >= 0 and $stdout == $stderr"])
         #expect(nb.cells[0].assertions[1].readsExit && nb.cells[0].assertions[1].readsStreams)
         #expect(!nb.cells[0].assertions[0].readsExit && !nb.cells[0].assertions[0].readsStreams)
     }

@@ -62,7 +62,8 @@ import Testing
         // A number in the notebook's own output cell.
         let text = try read(path)
         #expect(text.contains("{\"accuracy\": 0.95}\n```"))
-        try text.replacingOccurrences(of: "{\"accuracy\": 0.95}\n```", with: "{\"accuracy\": 0.85}\n```").write(toFile: path, atomically: false, encoding: .utf8)
+        try text.replacingOccurrences(of: "{\"accuracy\": 0.95}\n```", with: "{\"accuracy\": 0.85}\n```").write(
+            toFile: path, atomically: false, encoding: .utf8)
         let afterCell = try recorded(path)
         #expect(afterCell.failures.map(\.line) == [line1], "\(afterCell.verdicts)")
         let f = try #require(afterCell.failures.first)
@@ -75,7 +76,8 @@ import Testing
         let stored = try read(whole)
         #expect(stored.contains("{\"total\": 5050}"))
         #expect(try recorded(path).failures.isEmpty)
-        try stored.replacingOccurrences(of: "{\"total\": 5050}", with: "{\"total\": 5051}").write(toFile: whole, atomically: false, encoding: .utf8)
+        try stored.replacingOccurrences(of: "{\"total\": 5050}", with: "{\"total\": 5051}").write(
+            toFile: whole, atomically: false, encoding: .utf8)
         let afterWhole = try recorded(path)
         #expect(afterWhole.failures.map(\.line) == [line2], "\(afterWhole.verdicts)")
         #expect(afterWhole.holding.count == 2)
@@ -83,12 +85,15 @@ import Testing
         // A missing whole-output file is a failure of the cell, not a silent pass.
         try FileManager.default.removeItem(atPath: whole)
         let missing = try recorded(path)
-        #expect(missing.failures.count == 1 && missing.failures[0].assertion == nil && missing.failures[0].line == cell2.openLine, "\(missing.verdicts)")
+        #expect(
+            missing.failures.count == 1 && missing.failures[0].assertion == nil && missing.failures[0].line == cell2.openLine,
+            "\(missing.verdicts)")
         #expect(missing.unchecked.map(\.line) == [line2, line3])
     }
 
     @Test func anExcerptCannotBeCheckedButIsNotAFailure() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ```sh
             seq 1 100
             ```
@@ -112,7 +117,8 @@ import Testing
     }
 
     @Test func theScaleStreamsAndExitStatusOfTheRecord() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ```sh
             echo '{"K": 50}'; echo note >&2
             ```
@@ -151,7 +157,11 @@ import Testing
         #expect(s[10] == .cannotBeChecked("the recorded output comes from a quick run"))
         #expect(s[11] == .holds && s[12] == .holds && s[14] == .holds)
         // The record keeps the streams together.
-        if case .cannotBeChecked(let why)? = s[13] { #expect(why.contains("$stdout or $stderr")) } else { Issue.record("line 13: \(String(describing: s[13]))") }
+        if case .cannotBeChecked(let why)? = s[13] {
+            #expect(why.contains("$stdout or $stderr"))
+        } else {
+            Issue.record("line 13: \(String(describing: s[13]))")
+        }
         // A recorded non-zero exit fails unless an assertion reads $exit.
         #expect(r.failures.count == 1 && r.failures[0].cell == 2 && r.failures[0].assertion == nil, "\(r.verdicts)")
         #expect(s[30] == .holds)
@@ -198,8 +208,12 @@ import Testing
         try WholeOutput.write(h, lines: ["one", "two"], to: url)
         let (back, lines) = try WholeOutput.read(url)
         #expect(back == h && lines == ["one", "two"])
-        #expect(WholeOutput.parseMarker("[... 5 lines omitted of 9; the whole output is in outputs/x-cell3.txt ...]")?.file == "outputs/x-cell3.txt")
-        #expect(WholeOutput.parseMarker("[... 5 lines omitted of 9; the assertions see every line ...]").map { $0.file == nil && $0.total == 9 } == true)
+        #expect(
+            WholeOutput.parseMarker("[... 5 lines omitted of 9; the whole output is in outputs/x-cell3.txt ...]")?.file
+                == "outputs/x-cell3.txt")
+        #expect(
+            WholeOutput.parseMarker("[... 5 lines omitted of 9; the assertions see every line ...]").map { $0.file == nil && $0.total == 9 }
+                == true)
         #expect(WholeOutput.parseMarker("[1/9] regime uniform") == nil)
     }
 }

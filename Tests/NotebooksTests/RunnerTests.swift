@@ -56,8 +56,11 @@ import Testing
         let text = try read(path)
         // The expected file: the first cell gains an output cell right after its closing fence, the
         // second cell's stale output is replaced, and every other line is untouched.
-        let expected = original
-            .replacingOccurrences(of: "printf 'alpha\\nbeta\\n'\n```\n", with: "printf 'alpha\\nbeta\\n'\n```\n```output exit=0\nalpha\nbeta\n```\n")
+        let expected =
+            original
+            .replacingOccurrences(
+                of: "printf 'alpha\\nbeta\\n'\n```\n", with: "printf 'alpha\\nbeta\\n'\n```\n```output exit=0\nalpha\nbeta\n```\n"
+            )
             .replacingOccurrences(of: "stale output\nfrom an earlier run\n", with: "{\"n\": 3}\n")
         #expect(text == expected)
         // The rewritten notebook parses, and its stored outputs are what the commands printed.
@@ -113,7 +116,8 @@ import Testing
     }
 
     @Test func nonZeroExitFailsUnlessAnAssertionReadsExit() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ```sh
             echo before; exit 3
             ```
@@ -135,7 +139,8 @@ import Testing
     }
 
     @Test func quickModeSubstitutesSkipsAndMarksTheOutputs() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ```notebook-config
             quick: {"--scale full": "--scale small"}
             ```
@@ -171,7 +176,8 @@ import Testing
     }
 
     @Test func storedOutputIsTruncatedButAssertionsSeeEverything() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ```notebook-config
             max-output-lines: 8
             ```
@@ -239,7 +245,8 @@ import Testing
     }
 
     @Test func fcollapseIsTheGivenExecutableAndCellsShareAScratchFolder() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ```sh
             fcollapse spec show fig3
             ```
@@ -276,7 +283,8 @@ import Testing
     }
 
     @Test func theScratchFolderIsStoredAsItsVariableSoOutputsStayTheSame() throws {
-        let path = try write("```sh\necho \"wrote $NOTEBOOK_TMP/a.json\" >&2\n```\n\n```assert\n$stderr | contains(\"wrote $NOTEBOOK_TMP/a.json\")\n```\n")
+        let path = try write(
+            "```sh\necho \"wrote $NOTEBOOK_TMP/a.json\" >&2\n```\n\n```assert\n$stderr | contains(\"wrote $NOTEBOOK_TMP/a.json\")\n```\n")
         let first = try run(path, RunOptions(rewrite: true))
         #expect(first.failures.isEmpty, "\(first.failures)")
         #expect(try Notebook.load(path: path).cells[0].output?.text == "wrote $NOTEBOOK_TMP/a.json")
@@ -289,7 +297,8 @@ import Testing
     }
 
     @Test func standardOutputAndErrorAreCapturedSeparatelyAndTogether() throws {
-        let r = try ShellCommand.run("echo '{\"a\": 1}'; echo warn >&2; echo tail", in: "/", environment: ["PATH": "/usr/bin:/bin"], timeout: 30)
+        let r = try ShellCommand.run(
+            "echo '{\"a\": 1}'; echo warn >&2; echo tail", in: "/", environment: ["PATH": "/usr/bin:/bin"], timeout: 30)
         #expect(r.output.exitCode == 0 && !r.timedOut)
         #expect(r.output.stdout == "{\"a\": 1}\ntail\n")
         #expect(r.output.stderr == "warn\n")

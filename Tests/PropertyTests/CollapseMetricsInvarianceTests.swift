@@ -55,19 +55,22 @@ private func same(_ a: Double, _ b: Double, _ tol: Double) -> Bool {
     return close(a, b, rel: tol)
 }
 
-
-private func metrics(_ b: Built, W: [Double], U: [Double], latents: LatentVariables, predictedWords: [Double],
-                     predictedClassifier: [Double], rho: [Double]) throws -> CollapseMetrics {
+private func metrics(
+    _ b: Built, W: [Double], U: [Double], latents: LatentVariables, predictedWords: [Double],
+    predictedClassifier: [Double], rho: [Double]
+) throws -> CollapseMetrics {
     let psi = try LayerNorm.features(matrix(W, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     let predictedPsi = try LayerNorm.features(matrix(predictedWords, cols: b.d), layerNorm: b.layerNorm, epsilon: b.eps)
     var gram = ConceptGeometry.simplexCosines(concepts: b.nc)
     for i in 0..<gram.data.count { gram.data[i] *= 2.5 }
-    let predicted = PredictedConfiguration(conceptCosines: ConceptGeometry.simplexCosines(concepts: b.nc), gram: gram, rho: rho,
-                               words: predictedPsi, classifier: matrix(predictedClassifier, cols: b.L * b.d),
-                               selfDualityMean: 0.9, objective: 0.4)
-    return try CollapseMetrics.compute(words: psi, classifier: matrix(U, cols: b.L * b.d), latents: BlockLayout(latents),
-                                       concepts: b.nc, wordsPerConcept: b.sc, layerNorm: b.layerNorm,
-                                       objective: 0.5, predicted: predicted)
+    let predicted = PredictedConfiguration(
+        conceptCosines: ConceptGeometry.simplexCosines(concepts: b.nc), gram: gram, rho: rho,
+        words: predictedPsi, classifier: matrix(predictedClassifier, cols: b.L * b.d),
+        selfDualityMean: 0.9, objective: 0.4)
+    return try CollapseMetrics.compute(
+        words: psi, classifier: matrix(U, cols: b.L * b.d), latents: BlockLayout(latents),
+        concepts: b.nc, wordsPerConcept: b.sc, layerNorm: b.layerNorm,
+        objective: 0.5, predicted: predicted)
 }
 
 /// Compares every metric of an instance with the metrics after a random symmetry of `kind`; returns the
@@ -77,23 +80,27 @@ private func metricMismatches(_ p: Instance, _ kind: SymmetryKind) throws -> [St
     let metricTolerance = try tolerance(b)
     func same(_ x: Double, _ y: Double) -> Bool { PropertyTests.same(x, y, metricTolerance) }
     // Rank-indexed metrics (the norm law) need one word permutation shared by all concepts.
-    let s = Symmetry.random(kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: b.d,
-                            independentWordPermutations: false, fixingOnes: b.layerNorm, rng: b.rng)
+    let s = Symmetry.random(
+        kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: b.d,
+        independentWordPermutations: false, fixingOnes: b.layerNorm, rng: b.rng)
     let predictedWords = (0..<(b.nw * b.d)).map { _ in b.rng.gaussian(sigma: 0.7) }
     let predictedClassifier = (0..<(b.K * b.L * b.d)).map { _ in b.rng.gaussian(sigma: 0.5) }
     let rho = (0..<b.sc).map { 0.5 + Double($0) }
-    let m = try metrics(b, W: b.W, U: b.U, latents: b.latents, predictedWords: predictedWords,
-                        predictedClassifier: predictedClassifier, rho: rho)
+    let m = try metrics(
+        b, W: b.W, U: b.U, latents: b.latents, predictedWords: predictedWords,
+        predictedClassifier: predictedClassifier, rho: rho)
     // The prediction moves with permutations (it is a configuration of the same named objects) and
     // stays put under rotations (which the Procrustes alignment must absorb).
     var movedWords = predictedWords, movedClassifier = predictedClassifier
-    if case .rotation = s {} else {
+    if case .rotation = s {
+    } else {
         movedWords = s.words(predictedWords, wordsPerConcept: b.sc, dimension: b.d)
         movedClassifier = s.classifier(predictedClassifier, length: b.L, dimension: b.d)
     }
-    let m2 = try metrics(b, W: s.words(b.W, wordsPerConcept: b.sc, dimension: b.d),
-                         U: s.classifier(b.U, length: b.L, dimension: b.d), latents: s.latents(b.latents),
-                         predictedWords: movedWords, predictedClassifier: movedClassifier, rho: s.mu(rho))
+    let m2 = try metrics(
+        b, W: s.words(b.W, wordsPerConcept: b.sc, dimension: b.d),
+        U: s.classifier(b.U, length: b.L, dimension: b.d), latents: s.latents(b.latents),
+        predictedWords: movedWords, predictedClassifier: movedClassifier, rho: s.mu(rho))
     var out: [String] = []
     // Every scalar column of the convergence table.
     if Set(m.scalars.keys) != Set(m2.scalars.keys) { out.append("metric names \(m.scalars.keys.sorted()) vs \(m2.scalars.keys.sorted())") }
@@ -104,7 +111,9 @@ private func metricMismatches(_ p: Instance, _ kind: SymmetryKind) throws -> [St
     if m.nc3.zeroBlocks != m2.nc3.zeroBlocks { out.append("zero blocks \(m.nc3.zeroBlocks) became \(m2.nc3.zeroBlocks)") }
     if !same(m.nc3.maxCosine, m2.nc3.maxCosine) { out.append("nc3 max cosine \(m.nc3.maxCosine) became \(m2.nc3.maxCosine)") }
     // Singular values of the word matrix and of the blocks.
-    for (name, a, c) in [("word", m.singularValuesWords, m2.singularValuesWords), ("block", m.singularValuesBlocks, m2.singularValuesBlocks)]
+    for (name, a, c) in [
+        ("word", m.singularValuesWords, m2.singularValuesWords), ("block", m.singularValuesBlocks, m2.singularValuesBlocks)
+    ]
     where a.count != c.count || maxRelativeDifference(a, c) > metricTolerance {
         out.append("\(name) singular values \(a) became \(c)")
     }
@@ -120,7 +129,9 @@ private func metricMismatches(_ p: Instance, _ kind: SymmetryKind) throws -> [St
     }
     // Rank-indexed: the measured norm law moves with the ranks.
     let measured = s.mu(m.normLaw.measured)
-    if maxRelativeDifference(measured, m2.normLaw.measured) > metricTolerance { out.append("norm law \(measured) became \(m2.normLaw.measured)") }
+    if maxRelativeDifference(measured, m2.normLaw.measured) > metricTolerance {
+        out.append("norm law \(measured) became \(m2.normLaw.measured)")
+    }
     return out.map { "\($0) under \(s) (tolerance \(metricTolerance))" }
 }
 
@@ -177,8 +188,9 @@ struct CollapseMetricsInvarianceTests {
         let raw = try ConceptMeans.compute(psi, layout: layout, zeroTolerance: 0)
         let scale = (0..<psi.rows).map { psi.row($0).reduce(0) { $0 + $1 * $1 }.squareRoot() }.max()!
         let rawNorms = (0..<raw.rows).map { raw.row($0).reduce(0) { $0 + $1 * $1 }.squareRoot() / scale }
-        #expect(rawNorms.allSatisfy { $0 < 1e-12 } && rawNorms.contains { $0 > 0 },
-                "raw concept-mean norms \(rawNorms): the instance no longer has means that are rounding noise")
+        #expect(
+            rawNorms.allSatisfy { $0 < 1e-12 } && rawNorms.contains { $0 > 0 },
+            "raw concept-mean norms \(rawNorms): the instance no longer has means that are rounding noise")
         for _ in 0..<20 {
             let mismatches = try metricMismatches(p, .rotation)
             #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "; "))")

@@ -27,10 +27,12 @@ struct GradientEquivarianceTests {
     static func checkExactRiskGradient(_ p: Instance, _ kind: SymmetryKind) throws {
         let b = Built(p)
         let s = Symmetry.random(kind, for: b)
-        let r = try ExactRisk(latents: b.latents, mu: b.mu, d: b.d, lambdaW: lambdaW, lambdaU: lambdaU,
-                              layerNorm: b.layerNorm, eps: b.eps)
-        let r2 = try ExactRisk(latents: s.latents(b.latents), mu: s.mu(b.mu), d: b.d, lambdaW: lambdaW, lambdaU: lambdaU,
-                               layerNorm: b.layerNorm, eps: b.eps)
+        let r = try ExactRisk(
+            latents: b.latents, mu: b.mu, d: b.d, lambdaW: lambdaW, lambdaU: lambdaU,
+            layerNorm: b.layerNorm, eps: b.eps)
+        let r2 = try ExactRisk(
+            latents: s.latents(b.latents), mu: s.mu(b.mu), d: b.d, lambdaW: lambdaW, lambdaU: lambdaU,
+            layerNorm: b.layerNorm, eps: b.eps)
         let g = r.gradient(b.x)
         let g2 = r2.gradient(s.parameters(b.x, words: b.nw, wordsPerConcept: b.sc, length: b.L, dimension: b.d))
         let expected = s.parameters(g, words: b.nw, wordsPerConcept: b.sc, length: b.L, dimension: b.d)
@@ -44,8 +46,9 @@ struct GradientEquivarianceTests {
         let s = Symmetry.random(kind, for: b)
         let set = trainingSentences(b)
         func risk(_ sentences: SentenceSet) -> EmpiricalRisk {
-            EmpiricalRisk(nw: b.nw, d: b.d, K: b.K, L: b.L, layerNorm: b.layerNorm, eps: b.eps,
-                          weightDecayW: lambdaW, weightDecayU: lambdaU, sentences: sentences, threads: 1)
+            EmpiricalRisk(
+                nw: b.nw, d: b.d, K: b.K, L: b.L, layerNorm: b.layerNorm, eps: b.eps,
+                weightDecayW: lambdaW, weightDecayU: lambdaU, sentences: sentences, threads: 1)
         }
         let g = risk(set).evaluate(b.x).gradient
         let g2 = risk(s.sentences(set, wordsPerConcept: b.sc))
@@ -79,19 +82,22 @@ struct GradientEquivarianceTests {
         // A minibatch: up to 8 sentences in a random order.
         let order = b.rng.permutation(set.count).map(Int.init)
         let n = min(8, set.count)
-        let batch = SentenceSet(length: b.L, words: order.prefix(n).flatMap { Array(set.sentence($0)) },
-                                labels: order.prefix(n).map { set.labels[$0] })
+        let batch = SentenceSet(
+            length: b.L, words: order.prefix(n).flatMap { Array(set.sentence($0)) },
+            labels: order.prefix(n).map { set.labels[$0] })
         func transform(_ q: Parameters) -> Parameters {
-            Parameters(nw: b.nw, d: b.d, K: b.K, L: b.L,
-                       flattened: s.parameters(q.flattened, words: b.nw, wordsPerConcept: b.sc, length: b.L, dimension: b.d))
+            Parameters(
+                nw: b.nw, d: b.d, K: b.K, L: b.L,
+                flattened: s.parameters(q.flattened, words: b.nw, wordsPerConcept: b.sc, length: b.L, dimension: b.d))
         }
         func step(_ q: Parameters, _ batch: SentenceSet) -> Parameters {
             let net = Network(nw: b.nw, d: b.d, K: b.K, L: b.L, layerNorm: b.layerNorm, eps: b.eps, maxBatch: n)
             var q = q
             batch.words.withUnsafeBufferPointer { w in
                 batch.labels.withUnsafeBufferPointer { l in
-                    _ = net.sgdStep(&q, words: w.baseAddress!, labels: l.baseAddress!, count: n, lr: 0.1,
-                                    weightDecayW: Float(lambdaW), weightDecayU: Float(lambdaU))
+                    _ = net.sgdStep(
+                        &q, words: w.baseAddress!, labels: l.baseAddress!, count: n, lr: 0.1,
+                        weightDecayW: Float(lambdaW), weightDecayU: Float(lambdaU))
                 }
             }
             return q

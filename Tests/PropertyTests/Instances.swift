@@ -68,13 +68,16 @@ struct InstanceSpace: Sendable {
     /// The instance generator, built from PropertyBased's integer generators.
     var generator: Generator<Instance, some Sequence & SendableMetatype> {
         let space = self
-        return zip(Gen.int(in: nc), Gen.int(in: sc), Gen.int(in: L), Gen.int(in: K), Gen.int(in: 0...maxD),
-                   Gen.int(in: 0...(mus.count - 1)), Gen.int(in: 0...(norms.count - 1)),
-                   Gen.uint64(in: 0...UInt64(UInt32.max)))
-            .map { t in
-                Instance(nc: t.0, sc: t.1, L: t.2, K: t.3, d: t.0 + t.4 % (space.maxD - t.0 + 1),
-                         mu: space.mus[t.5], norm: space.norms[t.6], seed: t.7)
-            }
+        return zip(
+            Gen.int(in: nc), Gen.int(in: sc), Gen.int(in: L), Gen.int(in: K), Gen.int(in: 0...maxD),
+            Gen.int(in: 0...(mus.count - 1)), Gen.int(in: 0...(norms.count - 1)),
+            Gen.uint64(in: 0...UInt64(UInt32.max))
+        )
+        .map { t in
+            Instance(
+                nc: t.0, sc: t.1, L: t.2, K: t.3, d: t.0 + t.4 % (space.maxD - t.0 + 1),
+                mu: space.mus[t.5], norm: space.norms[t.6], seed: t.7)
+        }
     }
 
     /// Smaller instances than `x` inside this space: each field moved towards its lower bound
@@ -122,8 +125,10 @@ final class InstanceSource: @unchecked Sendable {
     }
 
     private static func state(_ s: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
-        (RandomGenerator.derive(s, stream: 1), RandomGenerator.derive(s, stream: 2),
-         RandomGenerator.derive(s, stream: 3), RandomGenerator.derive(s, stream: 4))
+        (
+            RandomGenerator.derive(s, stream: 1), RandomGenerator.derive(s, stream: 2),
+            RandomGenerator.derive(s, stream: 3), RandomGenerator.derive(s, stream: 4)
+        )
     }
 
     func next(_ space: InstanceSpace) -> Instance {
@@ -145,7 +150,11 @@ func forAllInstances(
     let input = Generator<Instance, [Instance]>(run: { _ in source.next(space) }, shrink: { space.shrink($0) })
     var runs = 0
     let start = Date()
-    await propertyCheck(count: count, input: input, perform: { p in runs += 1; try await body(p) }, sourceLocation: sourceLocation)
+    await propertyCheck(
+        count: count, input: input,
+        perform: { p in
+            runs += 1; try await body(p)
+        }, sourceLocation: sourceLocation)
     if env["PROPERTY_VERBOSE"] == "1" {
         print("property '\(name)': \(runs) runs in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
     }

@@ -40,16 +40,18 @@ private func empiricalRisk(_ b: Built, _ s: Symmetry?) -> Double {
     let set = trainingSentences(b)
     let sentences = s?.sentences(set, wordsPerConcept: b.sc) ?? set
     let x = s?.parameters(b.x, words: b.nw, wordsPerConcept: b.sc, length: b.L, dimension: b.d) ?? b.x
-    let r = EmpiricalRisk(nw: b.nw, d: b.d, K: b.K, L: b.L, layerNorm: b.layerNorm, eps: b.eps,
-                          weightDecayW: lambdaW, weightDecayU: lambdaU, sentences: sentences, threads: 1)
+    let r = EmpiricalRisk(
+        nw: b.nw, d: b.d, K: b.K, L: b.L, layerNorm: b.layerNorm, eps: b.eps,
+        weightDecayW: lambdaW, weightDecayU: lambdaU, sentences: sentences, threads: 1)
     return r.value(x)
 }
 
 /// The collapse-restricted problem of an instance (idealised LayerNorm when the instance has LayerNorm)
 /// and a random point of it.
 func restrictedProblem(_ b: Built, latents: LatentVariables? = nil) -> RestrictedProblem {
-    RestrictedProblem(latents: latents ?? b.latents, wordsPerConcept: b.sc, d: b.d, lambdaW: lambdaW, lambdaU: lambdaU,
-                      idealisedLayerNorm: b.layerNorm)
+    RestrictedProblem(
+        latents: latents ?? b.latents, wordsPerConcept: b.sc, d: b.d, lambdaW: lambdaW, lambdaU: lambdaU,
+        idealisedLayerNorm: b.layerNorm)
 }
 
 func restrictedPoint(_ b: Built, _ problem: RestrictedProblem) -> [Double] {
@@ -61,8 +63,9 @@ func restrictedPoint(_ b: Built, _ problem: RestrictedProblem) -> [Double] {
 /// A symmetry of R_c: in its working dimension, where any rotation is allowed (with LayerNorm the
 /// working coordinates already live in the complement of the all-ones vector).
 func restrictedSymmetry(_ kind: SymmetryKind, _ b: Built, _ problem: RestrictedProblem) -> Symmetry {
-    Symmetry.random(kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: problem.dimension,
-                    independentWordPermutations: b.muIsUniform, fixingOnes: false, rng: b.rng)
+    Symmetry.random(
+        kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: problem.dimension,
+        independentWordPermutations: b.muIsUniform, fixingOnes: false, rng: b.rng)
 }
 
 /// Smallest relative change of R and R̂ seen under rotations not fixing 1 (printed by the property).

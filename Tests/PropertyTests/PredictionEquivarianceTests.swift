@@ -27,9 +27,10 @@ private let firstOrderTolerance = 1e-4
 /// A spec with explicit latent variables for an instance (λ = 0.02 keeps the minimisation quick and
 /// well conditioned).
 private func spec(_ b: Built, latents z: LatentVariables) -> Spec {
-    Spec(nc: b.nc, nw: b.nw, L: b.L, K: b.K, d: b.d,
-         wordFreq: b.muIsUniform ? .uniform : .weights(b.mu), layerNorm: b.layerNorm, layerNormEps: b.eps,
-         weightDecayW: 0.02, weightDecayU: 0.02, latent: .explicit(z.sequences), seed: b.instance.seed)
+    Spec(
+        nc: b.nc, nw: b.nw, L: b.L, K: b.K, d: b.d,
+        wordFreq: b.muIsUniform ? .uniform : .weights(b.mu), layerNorm: b.layerNorm, layerNormEps: b.eps,
+        weightDecayW: 0.02, weightDecayU: 0.02, latent: .explicit(z.sequences), seed: b.instance.seed)
 }
 
 private func prediction(_ spec: Spec) throws -> Prediction {
@@ -50,10 +51,12 @@ struct PredictionEquivarianceTests {
         let a = try prediction(spec(b, latents: b.latents))
         let c = try prediction(spec(b, latents: s.latents(b.latents)))
         #expect(a.method == c.method && a.regime == c.regime && a.trivial == c.trivial)
-        #expect(close(a.objective, c.objective, rel: objectiveTolerance),
-                "objective \(a.objective) became \(c.objective) under \(s) (method \(a.method))")
-        #expect(close(a.crossEntropy, c.crossEntropy, rel: firstOrderTolerance),
-                "cross-entropy \(a.crossEntropy) became \(c.crossEntropy) under \(s) (method \(a.method))")
+        #expect(
+            close(a.objective, c.objective, rel: objectiveTolerance),
+            "objective \(a.objective) became \(c.objective) under \(s) (method \(a.method))")
+        #expect(
+            close(a.crossEntropy, c.crossEntropy, rel: firstOrderTolerance),
+            "cross-entropy \(a.crossEntropy) became \(c.crossEntropy) under \(s) (method \(a.method))")
         // Concept Gram: G'[σα][σβ] = G[α][β] for a relabelling, G' = G otherwise.
         let nc = b.nc
         var expected = a.conceptGram

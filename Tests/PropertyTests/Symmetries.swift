@@ -50,9 +50,11 @@ enum Symmetry: CustomStringConvertible {
     /// A random symmetry of a kind. Word permutations are the same in every concept unless
     /// `independentWordPermutations` (allowed only when μ is uniform, since μ is shared by all concepts).
     /// Rotations are n x n (`dimension`), fixing the all-ones vector when `fixingOnes`.
-    static func random(_ kind: SymmetryKind, concepts nc: Int, wordsPerConcept sc: Int, classes K: Int, length L: Int,
-                       dimension n: Int, independentWordPermutations: Bool, fixingOnes: Bool,
-                       rng: RandomGenerator) -> Symmetry {
+    static func random(
+        _ kind: SymmetryKind, concepts nc: Int, wordsPerConcept sc: Int, classes K: Int, length L: Int,
+        dimension n: Int, independentWordPermutations: Bool, fixingOnes: Bool,
+        rng: RandomGenerator
+    ) -> Symmetry {
         switch kind {
         case .words:
             let common = randomPermutation(sc, rng)
@@ -66,8 +68,9 @@ enum Symmetry: CustomStringConvertible {
 
     /// Same as above for a built instance, in the embedding dimension d.
     static func random(_ kind: SymmetryKind, for b: Built, fixingOnes: Bool? = nil) -> Symmetry {
-        random(kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: b.d,
-               independentWordPermutations: b.muIsUniform, fixingOnes: fixingOnes ?? b.layerNorm, rng: b.rng)
+        random(
+            kind, concepts: b.nc, wordsPerConcept: b.sc, classes: b.K, length: b.L, dimension: b.d,
+            independentWordPermutations: b.muIsUniform, fixingOnes: fixingOnes ?? b.layerNorm, rng: b.rng)
     }
 
     // MARK: actions
@@ -197,4 +200,3 @@ func permuted<T>(_ x: [T], _ p: [Int]) -> [T] {
     for i in x.indices { out[p[i]] = x[i] }
     return out
 }
-

@@ -98,12 +98,14 @@ struct WordMinimiserTests {
             // The bound must be small for the check to mean something: far below the spreads Zipf μ gives
             // (≥ 6e-3 on 10⁴ random instances).
             #expect(m.bound < 1e-4, "minimiser stopped at ‖∇_W R‖ = \(m.gradientNorm) after \(m.iterations) iterations")
-            #expect(s.spread <= m.bound, "rows of one concept differ by \(s.spread) > bound \(m.bound) (concepts present: \(present.sorted()))")
+            #expect(
+                s.spread <= m.bound, "rows of one concept differ by \(s.spread) > bound \(m.bound) (concepts present: \(present.sorted()))")
             log.add((p, s.spread, s.spread / max(s.norm, 1e-300), m.bound))
         }
         let rows = log.rows
         if !rows.isEmpty {
-            print("""
+            print(
+                """
                 P1 with uniform μ, \(rows.count) instances: within-concept spread of the W-minimiser at most \
                 \(rows.map(\.spread).max()!), bound √2‖∇‖/λ_W at most \(rows.map(\.bound).max()!)
                 """)
@@ -122,13 +124,15 @@ struct WordMinimiserTests {
             let s = withinConceptSpread(m.W, nc: b.nc, sc: b.sc, d: b.d, concepts: Set(b.latents.storage.map(Int.init)))
             log.add((p, s.spread, s.spread / max(s.norm, 1e-300), m.bound))
             #expect(m.bound < 1e-4, "minimiser stopped at ‖∇_W R‖ = \(m.gradientNorm) after \(m.iterations) iterations")
-            #expect(s.spread > 100 * m.bound && s.spread > 1e-3 * s.norm,
-                    "Zipf μ: within-concept spread \(s.spread) (row norms up to \(s.norm)) not clearly above the bound \(m.bound)")
+            #expect(
+                s.spread > 100 * m.bound && s.spread > 1e-3 * s.norm,
+                "Zipf μ: within-concept spread \(s.spread) (row norms up to \(s.norm)) not clearly above the bound \(m.bound)")
         }
         let rows = log.rows
         if !rows.isEmpty {
             let rel = rows.map(\.relative).sorted(), abs = rows.map(\.spread).sorted(), bounds = rows.map(\.bound).sorted()
-            print("""
+            print(
+                """
                 P1 with Zipf μ, \(rows.count) instances: within-concept spread of the W-minimiser \
                 min \(abs.first!), median \(abs[abs.count / 2]), max \(abs.last!); relative to the largest row norm \
                 min \(rel.first!), median \(rel[rel.count / 2]), max \(rel.last!); uniform-μ bound √2‖∇‖/λ_W at most \(bounds.last!)

@@ -29,7 +29,8 @@ import Testing
 
     @Test func everySentenceFollowsItsLatentVariable() {
         let z = LatentVariables.random(concepts: 4, length: 9, count: 30, seed: 5)
-        let task = ConceptTask(vocabulary: Vocabulary(concepts: 4, wordsPerConcept: 5), mu: WordFrequency.zipf.probabilities(wordsPerConcept: 5), latents: z)
+        let task = ConceptTask(
+            vocabulary: Vocabulary(concepts: 4, wordsPerConcept: 5), mu: WordFrequency.zipf.probabilities(wordsPerConcept: 5), latents: z)
         let set = task.sample(perClass: 17, seed: 6)
         #expect(set.count == 30 * 17)
         for i in 0..<set.count { #expect(task.follows(set, i)) }
@@ -43,7 +44,9 @@ import Testing
         let z3 = LatentVariables.random(concepts: 3, length: 15, count: 100, seed: 43)
         #expect(z1 == z2)
         #expect(z1 != z3)
-        let task = ConceptTask(vocabulary: Vocabulary(concepts: 3, wordsPerConcept: 400), mu: WordFrequency.zipf.probabilities(wordsPerConcept: 400), latents: z1)
+        let task = ConceptTask(
+            vocabulary: Vocabulary(concepts: 3, wordsPerConcept: 400), mu: WordFrequency.zipf.probabilities(wordsPerConcept: 400),
+            latents: z1)
         #expect(task.sample(perClass: 5, seed: 1) == task.sample(perClass: 5, seed: 1))
         #expect(task.sample(perClass: 5, seed: 1) != task.sample(perClass: 5, seed: 2))
     }
@@ -79,4 +82,3 @@ import Testing
         #expect(WordFrequency.weights([2, 2, 2]).isUniform(wordsPerConcept: 3))
     }
 }
-

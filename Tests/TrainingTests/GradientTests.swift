@@ -79,7 +79,8 @@ struct GradientTests {
         for i in x0.indices {
             var xp = x0, xm = x0
             xp[i] += h; xm[i] -= h
-            g[i] = (Reference.objective(xp, spec: spec, set: batch, weightDecay: false)
+            g[i] =
+                (Reference.objective(xp, spec: spec, set: batch, weightDecay: false)
                     - Reference.objective(xm, spec: spec, set: batch, weightDecay: false)) / (2 * h)
         }
         let nW = spec.nw * spec.d
@@ -89,8 +90,9 @@ struct GradientTests {
         let net = Network(spec: spec)
         words.withUnsafeBufferPointer { wb in
             labels.withUnsafeBufferPointer { lb in
-                _ = net.sgdStep(&p, words: wb.baseAddress!, labels: lb.baseAddress!, count: 8, lr: Float(spec.lr),
-                                weightDecayW: Float(spec.weightDecayW), weightDecayU: Float(spec.weightDecayU))
+                _ = net.sgdStep(
+                    &p, words: wb.baseAddress!, labels: lb.baseAddress!, count: 8, lr: Float(spec.lr),
+                    weightDecayW: Float(spec.weightDecayW), weightDecayU: Float(spec.weightDecayU))
             }
         }
         let got = p.flattened

@@ -47,9 +47,10 @@ enum Reference {
 
     /// A tiny spec: K = 20 is not a multiple of the risk's class blocks (8), so padding is exercised.
     static func tinySpec(layerNorm: Bool, zipf: Bool = false) -> Spec {
-        Spec(nc: 3, nw: 9, L: 3, K: 20, d: 5, wordFreq: zipf ? .zipf : .uniform, layerNorm: layerNorm, layerNormEps: 1e-5,
-             weightDecayW: 0.01, weightDecayU: 0.02, lr: 0.1, bsz: 8, numEpochs: 10, nspl: 4, nTest: 2, report: 5,
-             latent: .random, seed: 7, name: "tiny")
+        Spec(
+            nc: 3, nw: 9, L: 3, K: 20, d: 5, wordFreq: zipf ? .zipf : .uniform, layerNorm: layerNorm, layerNormEps: 1e-5,
+            weightDecayW: 0.01, weightDecayU: 0.02, lr: 0.1, bsz: 8, numEpochs: 10, nspl: 4, nTest: 2, report: 5,
+            latent: .random, seed: 7, name: "tiny")
     }
 
     /// Random parameters of order one (the reference initialisation is too small to exercise the loss).

@@ -30,22 +30,22 @@ struct SinglePrecisionRiskTests {
         for baseline in [false, true] {
             EmpiricalRisk.forceBaselineKernels(baseline)
             for threads in [1, 2, 3] {
-              for save in [true, false] {
-                let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single, saveExponentials: save)
-                #expect(risk.precision == .single && risk.savesExponentials == save)
-                let (vs, gs) = risk.evaluate(x)
-                #expect(risk.lastFallbackSentences == 0)
-                let diff = zip(gs, g).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-                // Float logits are sums of L = 3 products of order one (unit roundoff 6e-8), the
-                // exponential has relative error ~1e-7: 1e-6 relative on the value; the gradient sums
-                // a few dozen residuals per entry: 1e-5 relative in the 2-norm.
-                #expect(abs(vs - v) <= 1e-6 * abs(v), "baseline \(baseline), threads \(threads): \(vs) vs \(v)")
-                #expect(diff <= 1e-5 * gnorm, "baseline \(baseline), threads \(threads): |Δg| = \(diff), |g| = \(gnorm)")
-                #expect(abs(risk.lastCrossEntropy - reference.lastCrossEntropy) <= 1e-6 * reference.lastCrossEntropy)
-                // Accuracy: an arg max can only move on a near tie (logits within ~1e-6); at a random
-                // point none is that close, so at most one sentence of N may differ.
-                #expect(abs(risk.lastAccuracy - reference.lastAccuracy) <= 1.0 / Double(set.count) + 1e-12)
-              }
+                for save in [true, false] {
+                    let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single, saveExponentials: save)
+                    #expect(risk.precision == .single && risk.savesExponentials == save)
+                    let (vs, gs) = risk.evaluate(x)
+                    #expect(risk.lastFallbackSentences == 0)
+                    let diff = zip(gs, g).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+                    // Float logits are sums of L = 3 products of order one (unit roundoff 6e-8), the
+                    // exponential has relative error ~1e-7: 1e-6 relative on the value; the gradient sums
+                    // a few dozen residuals per entry: 1e-5 relative in the 2-norm.
+                    #expect(abs(vs - v) <= 1e-6 * abs(v), "baseline \(baseline), threads \(threads): \(vs) vs \(v)")
+                    #expect(diff <= 1e-5 * gnorm, "baseline \(baseline), threads \(threads): |Δg| = \(diff), |g| = \(gnorm)")
+                    #expect(abs(risk.lastCrossEntropy - reference.lastCrossEntropy) <= 1e-6 * reference.lastCrossEntropy)
+                    // Accuracy: an arg max can only move on a near tie (logits within ~1e-6); at a random
+                    // point none is that close, so at most one sentence of N may differ.
+                    #expect(abs(risk.lastAccuracy - reference.lastAccuracy) <= 1.0 / Double(set.count) + 1e-12)
+                }
             }
         }
     }
@@ -55,8 +55,9 @@ struct SinglePrecisionRiskTests {
     /// fallback (a running maximum) in both passes. With weights of scale 3 instead of 0.5 (12 with
     /// LayerNorm, whose features do not grow with W), logits of tens to hundreds, part of the
     /// sentences do.
-    @Test("sentences beyond the shift limit take the exact fallback and still agree with double precision",
-          arguments: [false, true])
+    @Test(
+        "sentences beyond the shift limit take the exact fallback and still agree with double precision",
+        arguments: [false, true])
     func shiftLimitFallback(layerNorm: Bool) {
         let spec = Self.spec(K: 70, layerNorm: layerNorm)
         let set = spec.task().sample(perClass: spec.nspl, seed: spec.seed(for: .train))
@@ -68,8 +69,9 @@ struct SinglePrecisionRiskTests {
             for threads in [1, 2] {
                 let risk = EmpiricalRisk(spec: spec, sentences: set, threads: threads, precision: .single, saveExponentials: save)
                 let (vs, gs) = risk.evaluate(x)
-                #expect(risk.lastFallbackSentences > 0 && risk.lastFallbackSentences < set.count,
-                        "\(risk.lastFallbackSentences) of \(set.count) sentences beyond the limit")
+                #expect(
+                    risk.lastFallbackSentences > 0 && risk.lastFallbackSentences < set.count,
+                    "\(risk.lastFallbackSentences) of \(set.count) sentences beyond the limit")
                 let diff = zip(gs, g).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
                 // Logits of order 100 in float carry absolute errors of ~1e-5 (L = 3 terms, unit
                 // roundoff 6e-8), against a cross-entropy of order 10: 1e-5 relative on the value
@@ -84,7 +86,8 @@ struct SinglePrecisionRiskTests {
     @Test("the exponentials are saved up to 4 GiB (and a quarter of physical memory)")
     func savedExponentialsDefault() {
         // 500,000 sentences and 1000 classes (padded to 1024): 2.05 GB.
-        #expect(EmpiricalRisk.savesExponentials(sentences: 500_000, classes: 1000) == (ProcessInfo.processInfo.physicalMemory >= 8_192_000_000))
+        #expect(
+            EmpiricalRisk.savesExponentials(sentences: 500_000, classes: 1000) == (ProcessInfo.processInfo.physicalMemory >= 8_192_000_000))
         // 1,100,000 x 1000 (padded to 1024): 4.5 GB, beyond 4 GiB on any machine.
         #expect(!EmpiricalRisk.savesExponentials(sentences: 1_100_000, classes: 1000))
         // A double-precision risk never saves them.

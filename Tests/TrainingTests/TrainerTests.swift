@@ -80,7 +80,8 @@ struct TrainerTests {
         #expect(single.summary.gradientNorm! <= 1e-6)
         // Both stop at |∇| ≤ 1e-6 (objective within ~|∇|²/λ_min of the minimum) at the same local
         // minimum from the same start: 1e-6 absolute on an objective of about 0.3.
-        #expect(abs(single.summary.objective! - double.summary.objective!) <= 1e-6,
-                "single \(single.summary.objective!) vs double \(double.summary.objective!)")
+        #expect(
+            abs(single.summary.objective! - double.summary.objective!) <= 1e-6,
+            "single \(single.summary.objective!) vs double \(double.summary.objective!)")
     }
 }
