@@ -263,34 +263,24 @@ public struct Report {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var checks: [Check] = []
         progress("report: verify on small instances of each regime")
-        for c in Self.verifyChecks {
-            progress("  \(c.statement)")
-            let v = try verify(spec: c.spec, starts: 5)
-            let record = "verify/\(c.id).json"
-            try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
-            let e = c.evaluate(v)
-            checks.append(
-                Check(
-                    id: c.id, statement: c.statement, instance: c.spec.name ?? "", predicted: e.predicted,
-                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
-                    holds: e.holds, record: record))
-        }
+        for c in Self.verifyChecks { checks.append(try run(c)) }
         checks.append(try thresholdCheck())
-        for c in Self.verifyControls {
-            progress("  control: \(c.statement)")
-            let v = try verify(spec: c.spec, starts: 5)
-            let record = "verify/\(c.id).json"
-            try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
-            let e = c.evaluate(v)
-            checks.append(
-                Check(
-                    id: c.id, statement: c.statement, kind: .control, instance: c.spec.name ?? "", predicted: e.predicted,
-                    measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
-                    holds: e.holds, record: record))
-        }
+        for c in Self.verifyControls { checks.append(try run(c)) }
         checks.append(try thresholdControl())
-
         return checks
+    }
+
+    /// Runs `verify` on a check's instance, keeps its record in `verify/<id>.json` and judges it.
+    func run(_ c: VerifyCheck) throws -> Check {
+        progress("  \(c.kind == .control ? "control: " : "")\(c.statement)")
+        let v = try verify(spec: c.spec, starts: 5)
+        let record = "verify/\(c.id).json"
+        try AtomicFile.writeJSON(v, to: "\(folder)/\(record)")
+        let e = c.evaluate(v)
+        return Check(
+            id: c.id, statement: c.statement, kind: c.kind, instance: c.spec.name ?? "", predicted: e.predicted,
+            measured: e.measured, tolerance: e.tolerance, toleranceSource: VerifyCheck.toleranceSource,
+            holds: e.holds, record: record)
     }
 
     /// P2's threshold: the trivial minimiser iff sqrt(λ_W λ_U n_w K L) ≥ L, read 2% on each side.
