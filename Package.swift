@@ -101,7 +101,7 @@ let package = Package(
             name: "ExperimentSpecTests", dependencies: ["ExperimentSpec", "TaskModel", "ArrayIO"],
             swiftSettings: strict),
         .testTarget(
-            name: "GeometryTests", dependencies: ["Geometry", "GSLBridge", "TaskModel", "TestSupport"],
+            name: "GeometryTests", dependencies: ["Geometry", "GSLBridge", "TaskModel", "ArrayIO", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "LimitTheoryTests",
