@@ -283,14 +283,22 @@ public struct Report {
             holds: e.holds, record: record)
     }
 
+    /// SPEC 4.4's small instance at λ = λ* ± 2% around the threshold λ* = L/sqrt(n_w K L) (λ_W = λ_U).
+    static func thresholdInstances() -> (base: Spec, critical: Double, below: Spec, above: Spec) {
+        let base = small(name: "threshold")
+        let critical = Double(base.L) / Double(base.nw * base.K * base.L).squareRoot()
+        var below = base, above = base
+        below.weightDecayW = critical * 0.98
+        below.weightDecayU = critical * 0.98
+        above.weightDecayW = critical * 1.02
+        above.weightDecayU = critical * 1.02
+        return (base, critical, below, above)
+    }
+
     /// P2's threshold: the trivial minimiser iff sqrt(λ_W λ_U n_w K L) ≥ L, read 2% on each side.
     func thresholdCheck() throws -> Check {
         progress("report: the trivial/learned threshold")
-        let base = Self.small(name: "threshold")
-        let critical = Double(base.L) / Double(base.nw * base.K * base.L).squareRoot()
-        var below = base, above = base
-        below.weightDecayW = critical * 0.98; below.weightDecayU = critical * 0.98
-        above.weightDecayW = critical * 1.02; above.weightDecayU = critical * 1.02
+        let (base, critical, below, above) = Self.thresholdInstances()
         let pb = try predict(spec: below), pa = try predict(spec: above)
         let vb = try verify(spec: below, starts: 3), va = try verify(spec: above, starts: 3)
         let tolerance = 1e-6
@@ -308,11 +316,7 @@ public struct Report {
 
     /// The threshold read on the wrong side: the criterion "learned at 1.02λ*, trivial at 0.98λ*" must fail.
     func thresholdControl() throws -> Check {
-        let base = Self.small(name: "threshold")
-        let critical = Double(base.L) / Double(base.nw * base.K * base.L).squareRoot()
-        var below = base, above = base
-        below.weightDecayW = critical * 0.98; below.weightDecayU = critical * 0.98
-        above.weightDecayW = critical * 1.02; above.weightDecayU = critical * 1.02
+        let (_, critical, below, above) = Self.thresholdInstances()
         let pb = try predict(spec: below), pa = try predict(spec: above)
         return Check(
             id: "control-threshold-wrong-side", statement: "P2's threshold read on the wrong side (trivial below λ*, learned above)",
