@@ -118,6 +118,28 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
     /// no mismatch (factor 1), so the sum over j is ≥ 1 and cannot underflow.
     static let chunkBits = 5
 
+    /// For every chunk i of `chunkBits` positions and every subset `code` of its positions, the sum of
+    /// `value(ℓ)` over the positions ℓ in the subset (`table[i·2^chunkBits + code]`, built one bit at a time)
+    /// and exp(−scale·sum) (`exponentials`): the look-up tables from which exp(y_j − y_k) is a product, one
+    /// factor per chunk, for every class j (its mismatch pattern with class k on the chunk is the code).
+    @inline(__always)
+    static func fillChunkTables(
+        length L: Int, table: UnsafeMutablePointer<Double>, exponentials: UnsafeMutablePointer<Double>, scale: Double,
+        value: (Int) -> Double
+    ) {
+        let CB = chunkBits, tableSize = 1 << CB
+        for i in 0..<((L + CB - 1) / CB) {
+            let l0 = i * CB, width = min(L, l0 + CB) - l0
+            let tab = table + i * tableSize, et = exponentials + i * tableSize
+            tab[0] = 0
+            for code in 1..<(1 << width) {
+                let low = code & (-code)
+                tab[code] = tab[code ^ low] + value(l0 + low.trailingZeroBitCount)
+            }
+            for code in 0..<(1 << width) { et[code] = Foundation.exp(-scale * tab[code]) }
+        }
+    }
+
     func evaluateParts(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?)
         -> (value: Double, crossEntropy: Double, standardError: Double)
     {
@@ -158,16 +180,8 @@ public final class SampledFamily: SmoothObjective, @unchecked Sendable {
                                 var lk = 0.0, l2 = 0.0, db = 0.0
                                 for m in 0..<M {
                                     for l in 0..<L { v[l] = sv[Int(tb[(base + m) * L + l])] }
-                                    for i in 0..<nChunks {
-                                        let l0 = i * CB, width = min(L, l0 + CB) - l0
-                                        let tab = table + i * tableSize, et = etab + i * tableSize
-                                        tab[0] = 0
-                                        for code in 1..<(1 << width) {
-                                            let low = code & (-code)
-                                            tab[code] = tab[code ^ low] + v[l0 + low.trailingZeroBitCount]
-                                        }
-                                        for code in 0..<(1 << width) { et[code] = Foundation.exp(-c * b * tab[code]) }
-                                    }
+                                    SampledFamily.fillChunkTables(
+                                        length: L, table: table, exponentials: etab, scale: c * b, value: { v[$0] })
                                     var sum = 0.0
                                     // One pass: products, their sum, and (unnormalised) histograms per chunk code.
                                     if wantGrad { hist.update(repeating: 0, count: nChunks * tableSize) }
@@ -391,16 +405,8 @@ extension SampledFamily {
                                 let cb = c * b[g]
                                 let s = sv[g]
                                 let row = (base + m) * L
-                                for i in 0..<nChunks {
-                                    let l0 = i * CB, width = min(L, l0 + CB) - l0
-                                    let tab = table + i * tableSize, et = etab + i * tableSize
-                                    tab[0] = 0
-                                    for code in 1..<(1 << width) {
-                                        let low = code & (-code)
-                                        tab[code] = tab[code ^ low] + s[Int(tb[row + l0 + low.trailingZeroBitCount])]
-                                    }
-                                    for code in 0..<(1 << width) { et[code] = Foundation.exp(-cb * tab[code]) }
-                                }
+                                SampledFamily.fillChunkTables(
+                                    length: L, table: table, exponentials: etab, scale: cb, value: { s[Int(tb[row + $0])] })
                                 hist.update(repeating: 0, count: nChunks * tableSize)
                                 // Σ_j p_j, Σ_j p_j·t_j² with t_j = Σ_ℓ s_ℓ·[mismatch] (y_j − y_k = −c·b·t_j).
                                 var sum = 0.0, st2 = 0.0
