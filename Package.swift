@@ -108,7 +108,9 @@ let package = Package(
             dependencies: ["LimitTheory", "ExperimentSpec", "TaskModel", "GSLBridge", "Geometry"], swiftSettings: strict),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "CRiskKernels", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO", "Geometry"],
+            dependencies: [
+                "Training", "CRiskKernels", "ExperimentSpec", "TaskModel", "GSLBridge", "ArrayIO", "Geometry", "TestSupport"
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ExperimentsTests",

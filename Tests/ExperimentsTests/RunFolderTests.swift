@@ -2,6 +2,7 @@ import ArrayIO
 import ExperimentSpec
 import Experiments
 import Foundation
+import TestSupport
 import Testing
 import Training
 
@@ -9,10 +10,6 @@ import Training
 /// back, and bad folders refused with the file and the rule.
 @Suite("Run folders")
 struct RunFolderTests {
-    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-    }
-
     static func tempDir(_ tag: String) -> String {
         let dir = NSTemporaryDirectory() + "fcollapse-run-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -36,14 +33,14 @@ struct RunFolderTests {
         let s = try second.train(epochs: 20)
         // The shuffle of each epoch is derived from (seed, epoch) and parameters are saved exactly
         // (float32 .npy): the resumed run is the same computation; 1e-7 allows last-bit noise only.
-        #expect(Self.maxDifference(second.parameters.W, full.parameters.W) <= 1e-7)
-        #expect(Self.maxDifference(second.parameters.U, full.parameters.U) <= 1e-7)
+        #expect(Fixtures.maxDifference(second.parameters.W, full.parameters.W) <= 1e-7)
+        #expect(Fixtures.maxDifference(second.parameters.U, full.parameters.U) <= 1e-7)
         #expect(abs(s.trainLoss - full.summary.trainLoss) <= 1e-9)
         #expect(second.history.count == 20)
         // The run folder can be read back as a trained run.
         let run = try RunFolder(dir).loadNetwork()
         #expect(run.spec == spec)
-        #expect(Self.maxDifference(run.parameters.W, first.parameters.W) <= 0)  // exact float32 round trip
+        #expect(Fixtures.maxDifference(run.parameters.W, first.parameters.W) <= 0)  // exact float32 round trip
         #expect(run.metrics?.history.count == 10)
     }
 
@@ -81,8 +78,8 @@ struct RunFolderTests {
         let t = Trainer(spec: spec)
         try t.train(epochs: 5, onReport: { t in try RunFolder(dir).saveCheckpoint(t.state, spec: spec, summary: t.summary()) })
         let (_, before) = try RunFolder(dir).loadCheckpoint()
-        // A crash after the new set was staged but before checkpoint.json named it: a staging folder
-        // with a partial set, and a finished set of a later epoch that nothing names.
+        // A crash while the next set was being staged: a staging folder with a partial set, which
+        // checkpoint.json never named.
         let staging = dir + "/.checkpoint-000009.tmp-1-2"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: staging + "/parameters.npy"))

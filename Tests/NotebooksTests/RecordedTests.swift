@@ -5,19 +5,9 @@ import Testing
 /// `check --recorded`: the assertions against the outputs stored in the notebook (and whole outputs
 /// in outputs/ beside it), without running anything; and `run --quick` leaving full-scale records alone.
 @Suite final class RecordedTests {
-    private var folders: [URL] = []
-    deinit { for f in folders { try? FileManager.default.removeItem(at: f) } }
-
-    func write(_ text: String, name: String = "nb.md") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nbrec-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        folders.append(dir)
-        let path = dir.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-        return path
-    }
-
-    func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+    private let scratch = ScratchNotebooks()
+    func write(_ text: String, name: String = "nb.md") throws -> String { try scratch.write(text, name: name) }
+    func read(_ path: String) throws -> String { try scratch.read(path) }
 
     func recorded(_ path: String) throws -> RecordedCheck { try NotebookRunner.checkRecorded(try Notebook.load(path: path)) }
 
@@ -202,8 +192,7 @@ import Testing
         #expect(WholeOutput.relativePath(notebook: "/a/b/figure-3.md", cell: 4) == "outputs/figure-3-cell4.txt")
         #expect(WholeOutput.relativePath(notebook: "my notebook é.md", cell: 12) == "outputs/my_notebook__-cell12.txt")
         let h = WholeOutput.Header(cell: 3, notebook: "a, b.md", exitCode: -1, quick: true, timedOut: true, lineCount: 2)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nbrec-\(UUID().uuidString)")
-        folders.append(dir)
+        let dir = try scratch.folder()
         let url = dir.appendingPathComponent("outputs/x-cell3.txt")
         try WholeOutput.write(h, lines: ["one", "two"], to: url)
         let (back, lines) = try WholeOutput.read(url)

@@ -5,21 +5,9 @@ import Testing
 /// Running notebooks: outputs rewritten in place, idempotence, failure reports, quick mode, limits.
 /// The cells use echo/printf/seq rather than fcollapse, so these tests do not need the binary.
 @Suite final class RunnerTests {
-    /// Folders made by this test (each test gets its own instance), removed when it ends.
-    private var folders: [URL] = []
-    deinit { for f in folders { try? FileManager.default.removeItem(at: f) } }
-
-    /// A fresh folder holding `name` with `text`; returns the notebook's path.
-    func write(_ text: String, name: String = "nb.md") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nbtest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        folders.append(dir)
-        let path = dir.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-        return path
-    }
-
-    func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+    private let scratch = ScratchNotebooks()
+    func write(_ text: String, name: String = "nb.md") throws -> String { try scratch.write(text, name: name) }
+    func read(_ path: String) throws -> String { try scratch.read(path) }
 
     func run(_ path: String, _ options: RunOptions) throws -> NotebookRun {
         try NotebookRunner.execute(try Notebook.load(path: path), options: options)

@@ -58,4 +58,9 @@ public enum Fixtures {
     public static func blocks(_ z: LatentVariables) -> BlockLayout {
         try! BlockLayout(concepts: z.concepts, length: z.length, storage: z.storage)
     }
+
+    /// The largest |a_i − b_i| (∞ for empty arrays).
+    public static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+    }
 }

@@ -2,21 +2,12 @@ import ArrayIO
 import ExperimentSpec
 import Foundation
 import TaskModel
+import TestSupport
 import Testing
 import Training
 
 @Suite("SGD training protocol")
 struct TrainerTests {
-    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-    }
-
-    static func tempDir(_ tag: String) -> String {
-        let dir = NSTemporaryDirectory() + "fcollapse-train-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     @Test("the reference initialisation has the reference scales")
     func initialisationScales() {
         let spec = Spec.preset("quick")!
@@ -52,12 +43,12 @@ struct TrainerTests {
         let a = try Trainer.train(spec: spec), b = try Trainer.train(spec: spec)
         // Identical inputs and single-threaded BLAS calls of identical shapes: no difference is expected;
         // 1e-7 absolute only allows for nothing more than last-bit noise.
-        #expect(Self.maxDifference(a.parameters.W, b.parameters.W) <= 1e-7)
-        #expect(Self.maxDifference(a.parameters.U, b.parameters.U) <= 1e-7)
+        #expect(Fixtures.maxDifference(a.parameters.W, b.parameters.W) <= 1e-7)
+        #expect(Fixtures.maxDifference(a.parameters.U, b.parameters.U) <= 1e-7)
         #expect(abs(a.summary.trainLoss - b.summary.trainLoss) <= 1e-12)
         spec.seed = 1
         let c = try Trainer.train(spec: spec)
-        #expect(Self.maxDifference(a.parameters.W, c.parameters.W) > 1e-5)
+        #expect(Fixtures.maxDifference(a.parameters.W, c.parameters.W) > 1e-5)
     }
 
     @Test("full-batch minimisation lowers the empirical risk")
