@@ -16,6 +16,8 @@ public struct ReportPlan: Sendable {
     public var seeds: Int
     public var optimizer: Optimizer
     public var maxIterations: Int
+    /// P6's simulation on small instances (sizes, training sets per size, n₀).
+    public var finiteSample: FiniteSamplePlan
 
     /// `quick`: the quick preset's task, exact empirical minimisers (full-batch BFGS), a few minutes on 2 cores.
     /// `paper`: the fig3 task with the reference SGD protocol (hours; shard it with `converge`).
@@ -24,11 +26,11 @@ public struct ReportPlan: Sendable {
         case "quick":
             ReportPlan(
                 name: name, sweepBase: Spec.preset("quick")!, nspl: [5, 20, 50, 100], seeds: 1, optimizer: .fullBatch,
-                maxIterations: 4000)
+                maxIterations: 4000, finiteSample: .quick)
         case "paper":
             ReportPlan(
                 name: name, sweepBase: Spec.preset("fig3")!, nspl: [5, 10, 20, 50], seeds: 1, optimizer: .sgd,
-                maxIterations: 4000)
+                maxIterations: 4000, finiteSample: .paper)
         default: nil
         }
     }
@@ -192,6 +194,8 @@ public struct Report {
         /// Every statement holds and every negative control says "does not hold".
         public var passed: Bool { checks.allSatisfy { $0.kind == .statement ? $0.holds : !$0.holds } }
         public var predictions: [(regime: Regime, prediction: Prediction)] = []
+        /// P6's simulations, by check id (statements and controls).
+        public var finiteSampleStudies: [(id: String, study: FiniteSampleStudy)] = []
         public var table: ConvergenceTable?
         public var figures: [(regime: Regime, files: [String])] = []
         public var plots: [Metric] = []
@@ -207,6 +211,10 @@ public struct Report {
 
         // 1. Statements P1–P4 and the threshold on small instances, and their negative controls.
         out.checks = try theoremChecks()
+        // P6 by simulation on small instances, and its negative controls.
+        let p6 = try finiteSampleChecks()
+        out.checks += p6.checks
+        out.finiteSampleStudies = p6.studies
 
         // 2. Predictions for the sweep's task in each regime.
         let base = plan.sweepBase
@@ -328,6 +336,69 @@ public struct Report {
             holds: pb.trivial && !pa.trivial)
     }
 
+    /// A P6 check: SPEC 6's expansion set against simulated training sets of a small instance, each minimised exactly.
+    struct FiniteSampleCheckCase: Sendable {
+        var id: String
+        var statement: String
+        var kind: Check.Kind = .statement
+        var spec: Spec
+        /// nil: from θ* (SPEC 6's θ_n).
+        var how: EmpiricalMinimisation?
+    }
+
+    /// SPEC 6's instance with μ = (0.6, 0.3, 0.1) at λ = 0.997 λc, λc = sqrt(L·Σμ²/(n_c K)) the learning threshold of the
+    /// type-II family (SPEC 4.1): H is nearly singular modulo the orbit there.
+    static var skewedNearThreshold: Spec {
+        let critical = (2 * 0.46 / 27).squareRoot()
+        var s = small(skewed, name: "small instance, μ = (0.6, 0.3, 0.1), λ = 0.997 λc (λc = \(String(format: "%.5f", critical)))")
+        s.weightDecayW = 0.997 * critical
+        s.weightDecayU = 0.997 * critical
+        return s
+    }
+
+    /// The P6 statements and their negative controls, with their instances, fixed before any run.
+    static let finiteSampleCases: [FiniteSampleCheckCase] = [
+        FiniteSampleCheckCase(
+            id: "p6-finite-sample", statement: "P6 finite-sample rate (uniform μ: within-concept ratio and objective gap ≈ c/N)",
+            spec: small(name: "SPEC 4.4 small instance (SPEC 6's table)")),
+        FiniteSampleCheckCase(
+            id: "p6-finite-sample-skewed", statement: "P6 finite-sample rate, μ = (0.6, 0.3, 0.1) (θ* not collapsed: the gap ≈ c/N)",
+            spec: small(skewed, name: "small instance, μ = (0.6, 0.3, 0.1)")),
+        FiniteSampleCheckCase(
+            id: "control-p6-stopped-early",
+            statement: "P6's criterion on points that are not minimisers (BFGS from a random start stopped after 10 iterations)",
+            kind: .control, spec: small(name: "SPEC 4.4 small instance (SPEC 6's table)"), how: .stoppedEarly(iterations: 10)),
+        FiniteSampleCheckCase(
+            id: "control-p6-near-threshold",
+            statement: "P6's criterion just below the learning threshold (H nearly singular: the expansion needs far larger N)",
+            kind: .control, spec: skewedNearThreshold)
+    ]
+
+    /// Runs the P6 simulations of the plan, keeps each study in `finite-sample/<id>.json` and judges it.
+    public func finiteSampleChecks() throws -> (checks: [Check], studies: [(id: String, study: FiniteSampleStudy)]) {
+        var checks: [Check] = []
+        var studies: [(id: String, study: FiniteSampleStudy)] = []
+        progress(
+            "report: P6 by simulation (\(plan.finiteSample.sets) training sets per size, n_spl = \(plan.finiteSample.nspl.map(String.init).joined(separator: ", ")))"
+        )
+        for c in Self.finiteSampleCases {
+            progress("  \(c.kind == .control ? "control: " : "")\(c.statement)")
+            let study = try FiniteSampleStudy.run(
+                spec: c.spec, plan: plan.finiteSample, how: c.how, progress: { self.progress("    " + $0) })
+            let record = "finite-sample/\(c.id).json"
+            try AtomicFile.writeJSON(study, to: "\(folder)/\(record)")
+            let v = study.judge()
+            checks.append(
+                Check(
+                    id: c.id, statement: c.statement, kind: c.kind, instance: c.spec.name ?? "",
+                    predicted: v.predicted + " (N = K·n_spl)",
+                    measured: v.measured + (v.failures.isEmpty ? "" : "; fails: " + v.failures.joined(separator: "; ")),
+                    tolerance: study.criterion, toleranceSource: FiniteSampleStudy.toleranceSource, holds: v.holds, record: record))
+            studies.append((c.id, study))
+        }
+        return (checks, studies)
+    }
+
     /// P5 from the sweep's table.
     func convergenceChecks(_ table: ConvergenceTable) -> [Check] {
         var checks: [Check] = []
@@ -388,12 +459,69 @@ public struct ReportRenderer {
             "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "**no**")\(record) |\n"
     }
 
+    /// P6: the simulations' tables and the checks.
+    var finiteSampleSection: String {
+        let statements = outcome.finiteSampleStudies.filter { s in outcome.checks.contains { $0.id == s.id && $0.kind == .statement } }
+        guard !statements.isEmpty else { return "" }
+        let p = plan.finiteSample
+        var md = "\n## P6: how fast the empirical minimiser approaches the limit (SPEC 6)\n\n"
+        md += "At leading order in 1/N (N = K·n_spl), E[within-concept ratio] ≈ c_ratio/N and E[R̂_n(θ_n) − R̂_n(θ*)] ≈ −tr(H⁺Σ̄)/(2N), "
+        md += "with H and Σ̄ computed exactly at θ* (`fcollapse predict --finite-sample`). Measured: \(p.sets) independent training sets "
+        md += "per size, each drawn as word-tuple counts and minimised exactly from θ* (BFGS2, then Newton steps on the normal space), "
+        md +=
+            "`fcollapse verify SPEC --finite-sample`. Sizes n_spl ≥ n₀ = \(p.judgedFrom) are judged; n_spl = \(p.calibration) calibrates the "
+        md +=
+            "size of the expansion's next term. The checks run on small instances (λ = 0.01) rather than on the sweep's task: at λ = 1e-3 "
+        md +=
+            "SPEC 6 (\"Which minimiser\") finds θ* near a saddle of R̂_n up to n_spl ≈ 700 on the quick task, outside the expansion's conditions. "
+        md +=
+            "Every row reports those conditions: λ_min(Ĥ_n(θ*)) modulo the orbit (smallest over the sets, and on how many sets it is positive) "
+        md += "and the largest ‖∇R̂_n(θ_n)‖.\n\n"
+        for (id, study) in statements {
+            let c = study.coefficients
+            md += "**\(study.instance)** ([record](finite-sample/\(id).json)): "
+            md +=
+                c.withinConceptRatioCoefficient.map { String(format: "c_ratio = %.5g, ", $0) }
+                ?? "θ* not collapsed (no ratio coefficient), "
+            md += c.objectiveGapCoefficient.map { String(format: "c_gap = %.5g", $0) } ?? "no gap coefficient"
+            md +=
+                "; null space of H \(c.nullSpaceDimension.map(String.init) ?? "?") (orbit \(c.expectedNullSpaceDimension.map(String.init) ?? "?")), "
+            md += String(format: "smallest normal eigenvalue %.3g.\n\n", c.smallestNormalEigenvalue ?? .nan)
+            md +=
+                "| n_spl | N | ratio (mean ± SE) | predicted | gap (mean ± SE) | predicted | λ_min(Ĥ_n(θ*)) | PD sets | max ‖∇R̂_n‖ | judged |\n"
+            md += "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+            for r in study.rows {
+                func pair(_ s: FiniteSampleStudy.Summary) -> String {
+                    String(format: "%.3g ± %.2g | %@", s.mean, s.se, s.predicted.map { String(format: "%.3g", $0) } ?? "-")
+                }
+                md += String(
+                    format: "| %d | %d | %@ | %@ | %.3g | %d/%d | %.1e | %@ |\n", r.nspl, r.sentences, pair(r.withinConceptRatio),
+                    pair(r.objectiveGap), r.smallestEmpiricalNormalEigenvalue, r.positiveDefiniteSets, r.sets, r.worstGradientNorm,
+                    r.nspl >= p.judgedFrom ? "yes" : (r.nspl == p.calibration ? "calibration" : "no"))
+            }
+            for (name, s) in [("ratio", study.ratioSlope), ("gap", study.gapSlope)] {
+                if let s {
+                    md += String(
+                        format:
+                            "\nFitted slope of log|%@| against log N over n_spl ≥ %d: %.3f, 95%% interval [%.3f, %.3f] (predicted −1; reported, not judged).",
+                        name, p.judgedFrom, s.slope, s.low, s.high)
+                }
+            }
+            md += "\n\n"
+        }
+        md += "| statement | instance | predicted | measured | criterion | holds |\n|---|---|---|---|---|---|\n"
+        for c in outcome.checks where c.id.hasPrefix("p6") { md += row(c) }
+        md += "\nTolerance source: \(FiniteSampleStudy.toleranceSource). The negative controls (stopped early; just below the threshold) "
+        md += "are in the controls table above.\n"
+        return md
+    }
+
     public var markdown: String {
         let base = plan.sweepBase
         var md = "# fcollapse report (\(plan.name))\n\n"
         md += "Generated by `fcollapse report --preset \(plan.name) --out DIR` with DIR this folder; every path below is relative to it. "
         md += "The statements are those of the toolkit's SPEC (sections 4.3 and 5); their written proofs are in the repository's "
-        md += "`proofs/` folder (`proofs/P1-within-concept-collapse.md` to `proofs/P5-finite-samples.md`).\n\n"
+        md += "`proofs/` folder (`proofs/P1-within-concept-collapse.md` to `proofs/P6-finite-samples.md`).\n\n"
 
         md += "## Summary\n\n| statement | holds | measured |\n|---|---|---|\n"
         for c in outcome.checks where c.kind == .statement { md += "| \(c.statement) | \(c.holds ? "yes" : "**no**") | \(c.measured) |\n" }
@@ -418,6 +546,8 @@ public struct ReportRenderer {
             md +=
                 "| \(c.statement) | \(c.instance) | \(c.predicted) | \(c.measured) | \(c.tolerance) | \(c.holds ? "yes" : "no")\(record) | \(c.holds ? "**no**" : "yes") |\n"
         }
+
+        md += finiteSampleSection
 
         md +=
             "\n## Predictions for the sweep's task (\(base.name ?? "")): n_c = \(base.nc), s_c = \(base.sc), L = \(base.L), K = \(base.K), d = \(base.d)\n\n"

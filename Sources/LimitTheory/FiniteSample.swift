@@ -38,6 +38,29 @@ public struct FiniteSampleCoefficients: Codable, Sendable, Equatable {
     public var hessianAsymmetry: Double?
     public var notes: [String]
 
+    public init(
+        withinConceptRatioCoefficient: Double?, objectiveGapCoefficient: Double?, withinConceptRatioCoefficientSE: Double?,
+        objectiveGapCoefficientSE: Double?, wordNormSdCoefficient: [Double]?, nullSpaceDimension: Int?,
+        expectedNullSpaceDimension: Int?, smallestNormalEigenvalue: Double?, method: String, withinConceptRatioAtOptimum: Double?,
+        collapseTolerance: Double, nullTolerance: Double?, gradientNorm: Double?, hessianAsymmetry: Double?, notes: [String]
+    ) {
+        self.withinConceptRatioCoefficient = withinConceptRatioCoefficient
+        self.objectiveGapCoefficient = objectiveGapCoefficient
+        self.withinConceptRatioCoefficientSE = withinConceptRatioCoefficientSE
+        self.objectiveGapCoefficientSE = objectiveGapCoefficientSE
+        self.wordNormSdCoefficient = wordNormSdCoefficient
+        self.nullSpaceDimension = nullSpaceDimension
+        self.expectedNullSpaceDimension = expectedNullSpaceDimension
+        self.smallestNormalEigenvalue = smallestNormalEigenvalue
+        self.method = method
+        self.withinConceptRatioAtOptimum = withinConceptRatioAtOptimum
+        self.collapseTolerance = collapseTolerance
+        self.nullTolerance = nullTolerance
+        self.gradientNorm = gradientNorm
+        self.hessianAsymmetry = hessianAsymmetry
+        self.notes = notes
+    }
+
     enum CodingKeys: String, CodingKey {
         case method, notes
         case withinConceptRatioCoefficient = "within_concept_ratio_coefficient"
@@ -255,10 +278,6 @@ struct SentenceContext {
 /// H = ∇²R(x) by fourth-order central differences of ExactRisk's analytic gradient (see
 /// ``FiniteSampleOptions/hessianStep``), symmetrised; also max |H − Hᵀ| before symmetrising. SPEC 6.
 public func exactRiskHessian(_ risk: ExactRisk, at x: [Double], step h: Double = 1e-3) -> (hessian: Matrix, asymmetry: Double) {
-    let n = x.count
-    let cols = SharedBuffer(count: n * n)
-    defer { withExtendedLifetime(cols) {} }
-    let workers = min(workerThreads, n)
     // With LayerNorm, ψ's derivatives scale like 1/q^k with q = sqrt(‖w_c‖² + dε) (small when the weight decay
     // keeps the pre-LayerNorm vectors short): the step of a word's coordinates is h·min(1, q_w)/4 so that the
     // truncation error stays relative to the scale on which ψ varies. Measured on SPEC 4.4's instance with ε = 1e-5
@@ -267,32 +286,8 @@ public func exactRiskHessian(_ risk: ExactRisk, at x: [Double], step h: Double =
     // q = sqrt(‖w_c‖² + dε) = √d / (1/sqrt(var + ε)), from ψ's forward factor.
     let q = x.withUnsafeBufferPointer { risk.features($0.baseAddress!).invStd }.map { $0 > 0 ? Double(risk.d).squareRoot() / $0 : 1 }
     let wCount = risk.nw * risk.d
-    parallelFor(workers) { t in
-        var xs = x
-        var i = t
-        while i < n {
-            let h = i < wCount && risk.layerNorm ? h * min(1, q[i / risk.d]) / 4 : h
-            var acc = [Double](repeating: 0, count: n)
-            for (off, c) in [(2.0, -1.0), (1.0, 8.0), (-1.0, -8.0), (-2.0, 1.0)] {
-                xs[i] = x[i] + off * h
-                let g = risk.gradient(xs)
-                for j in 0..<n { acc[j] += c * g[j] }
-            }
-            xs[i] = x[i]
-            for j in 0..<n { cols.pointer[i * n + j] = acc[j] / (12 * h) }
-            i += workers
-        }
-    }
-    var H = Matrix(rows: n, cols: n)
-    var asym = 0.0
-    for i in 0..<n {
-        for j in 0..<n {
-            let a = cols.pointer[i * n + j], b = cols.pointer[j * n + i]
-            asym = max(asym, abs(a - b))
-            H[i, j] = 0.5 * (a + b)
-        }
-    }
-    return (H, asym)
+    return hessianByDifferences(
+        at: x, step: { i in i < wCount && risk.layerNorm ? h * min(1, q[i / risk.d]) / 4 : h }, order: 4, gradient: risk.gradient)
 }
 
 /// Σ̄ = (1/K) Σ_k Cov_{β~μ^{⊗L}}[∇ℓ(x; x(z_k, β), k)] (SPEC 6), exact by enumerating every word tuple of every
@@ -381,20 +376,9 @@ public func finiteSampleExact(risk: ExactRisk, theta x: [Double], options: Finit
     let orbitDim = sv.s.filter { $0 > options.orbitTolerance * max(s0, 1) }.count
     var Q = Matrix(rows: n, cols: orbitDim)
     for i in 0..<n { for c in 0..<orbitDim { Q[i, c] = sv.u[i, c] } }
-    // H on the normal space: PHP with P = I − QQᵀ. Its eigenvectors split into the orbit (‖Qᵀv‖² ≈ 1, eigenvalue ≈ 0)
-    // and the normal space (‖Qᵀv‖² ≈ 0), since PHP maps the orbit to 0 and the normal space into itself.
-    let QtH = Q.transposed * H
-    let HQ = QtH.transposed
-    let QtHQ = QtH * Q
-    // PHP = H − Q(QᵀH) − (HQ)Qᵀ + Q(QᵀHQ)Qᵀ.
-    var PHP = H - Q * QtH - HQ * Q.transposed
-    let back = Q * QtHQ * Q.transposed
-    for i in 0..<(n * n) { PHP.data[i] += back.data[i] }
-    for i in 0..<n { for j in 0..<i { let v = 0.5 * (PHP[i, j] + PHP[j, i]); PHP[i, j] = v; PHP[j, i] = v } }
-    let pe = try LinearAlgebra.symmetricEigen(PHP)
-    let overlap = Q.transposed * pe.vectors  // m x n: column k is Qᵀv_k
-    let normalCols = (0..<n).filter { k in (0..<orbitDim).reduce(0.0) { $0 + overlap[$1, k] * overlap[$1, k] } < 0.5 }
-    let smallest = normalCols.map { pe.values[$0] }.min() ?? .nan
+    // H on the normal space (its eigenvectors split into the orbit and the normal space).
+    let pe = try normalSpectrum(H, orbit: Q)
+    let normalCols = pe.normal, smallest = pe.smallest
     if normalCols.count != n - orbitDim {
         notes.append(
             "the eigenvectors of PHP did not split cleanly into orbit and normal space (\(normalCols.count) normal of \(n - orbitDim))")

@@ -110,4 +110,38 @@ func meanSE(_ v: [Double]) -> (mean: Double, se: Double) {
         #expect(abs(gm - pg) < 4 * gse + 0.03 * abs(pg), "\(label)")
         for (a, b) in zip(sds, psd) { #expect(abs(a / b - 1) < 0.15, "\(label): sd \(a) vs \(b)") }
     }
+
+    @Test func empiricalHessianAtExpectedCountsIsTheLimitHessian() throws {
+        // Counts proportional to μ^{⊗L} make R̂_n = R exactly, so λ_min(Ĥ_n(θ*)) modulo the orbit must be H's smallest normal
+        // eigenvalue (λ_W = 0.01 on SPEC 6's instance). Different differences (2nd order, step 1e-4, against 4th order,
+        // step 1e-3) and one eigen-decomposition each: 1e-7 covers both truncation errors (~2e-9 and ~1e-12).
+        let (risk, sol) = try exactMinimiser(spec: smallSpec(), starts: 2)
+        let theta = try polishMinimiser(risk: risk, theta: sol.x)
+        let analysis = try finiteSampleExact(risk: risk, theta: theta)
+        let sim = FiniteSampleSimulation(risk: risk, theta: theta, orbitBasis: analysis.orbitBasis)
+        let T = risk.tupleCount, K = risk.latents.count
+        let counts = (0..<(K * T)).map { 1000 * risk.tupleWeights[$0 % T] }
+        let limit = try #require(analysis.coefficients.smallestNormalEigenvalue)
+        #expect(abs(try sim.smallestEmpiricalNormalEigenvalue(counts: counts) - limit) < 1e-7)
+        #expect(abs(limit - 0.01) < 1e-6)
+    }
+
+    @Test func simulatedMinimisersAreStationaryAndReproducible() throws {
+        // From θ*, BFGS2 then Newton steps on the normal space reach the requested gradient norm on every set; the same seed
+        // gives the same sets (streams derived from (seed, n_spl, set)), another seed other sets.
+        let (risk, sol) = try exactMinimiser(spec: smallSpec(), starts: 2)
+        let theta = try polishMinimiser(risk: risk, theta: sol.x)
+        let analysis = try finiteSampleExact(risk: risk, theta: theta)
+        let sim = FiniteSampleSimulation(risk: risk, theta: theta, orbitBasis: analysis.orbitBasis)
+        let a = try sim.run(nspl: 40, sets: 6, seed: 3, how: .fromLimit(gradientTolerance: 1e-10))
+        let b = try sim.run(nspl: 40, sets: 6, seed: 3, how: .fromLimit(gradientTolerance: 1e-10))
+        let c = try sim.run(nspl: 40, sets: 6, seed: 4, how: .fromLimit(gradientTolerance: 1e-10))
+        for o in a {
+            #expect(o.gradientNorm <= 1e-10, "\(o)")
+            #expect(o.smallestEmpiricalNormalEigenvalue > 0)
+            #expect(o.withinConceptRatio > 0 && o.objectiveGap < 0)  // a finite set moves θ_n off θ* and below R̂_n(θ*)
+        }
+        #expect(a == b)
+        #expect(zip(a, c).allSatisfy { abs($0.withinConceptRatio - $1.withinConceptRatio) > 1e-12 })
+    }
 }
