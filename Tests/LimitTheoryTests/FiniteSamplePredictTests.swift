@@ -36,6 +36,21 @@ import Testing
         #expect(c.expectedNullSpaceDimension == 2 * 8 - 3)  // a 2-D simplex span in R⁸
     }
 
+    @Test func zipfAtScaleGivesTheRareWordSpread() throws {
+        // The quick task with Zipf μ: too large for the exact analysis, not collapsed. The word-norm spread comes from the
+        // rare-word approximation; the ratio and gap coefficients are absent, and the relative spread sd/ρ_β grows towards the
+        // rare ranks (fewer sentences hold them: the variance falls like μ_β while ρ_β falls faster near the weight decay).
+        var spec = try #require(Spec.preset("quick"))
+        spec.wordFreq = .zipf
+        let p = try predict(spec: spec)
+        let c = try finiteSampleCoefficients(spec: spec, prediction: p)
+        #expect(c.method == "rare-word-approximation")
+        #expect(c.withinConceptRatioCoefficient == nil && c.objectiveGapCoefficient == nil)
+        let sd = try #require(c.wordNormSdCoefficient), rho = try #require(p.wordNorms as [Double]?)
+        #expect(sd.count == spec.sc && sd.allSatisfy { $0 > 0 && $0.isFinite })
+        #expect(sd.last! / rho.last! > sd.first! / rho.first!)
+    }
+
     @Test func idealisedLayerNormIsNotCovered() throws {
         let spec = smallSpec(freq: skewed, layerNorm: true, eps: 0)
         let c = try finiteSampleCoefficients(spec: spec, prediction: try predict(spec: spec))
