@@ -17,9 +17,12 @@ struct CLIRunner {
         return dir.appendingPathComponent("fcollapse")
     }
 
-    static func run(_ args: [String], cwd: URL? = nil) throws -> Run {
+    static func run(_ args: [String], cwd: URL? = nil) throws -> Run { try run(executable: binary, args, cwd: cwd) }
+
+    /// Runs any program with the arguments and captures both streams.
+    static func run(executable: URL, _ args: [String], cwd: URL? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = args
         if let cwd { p.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe()

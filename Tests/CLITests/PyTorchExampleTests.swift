@@ -29,18 +29,7 @@ struct PyTorchExampleTests {
     }
 
     static func python(_ args: [String]) throws -> CLIRunner.Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIRunner.Run(
-            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try CLIRunner.run(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + args)
     }
 
     static func json(_ text: String) throws -> [String: Any] {
