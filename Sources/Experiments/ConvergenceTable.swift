@@ -322,8 +322,50 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
             }
             out += "| rate | | " + rateCells.joined(separator: " | ") + " |\n"
         }
+        let verdicts = finiteSampleVerdicts
+        if !verdicts.isEmpty {
+            out += "\n## P6: measured against predicted (SPEC 6)\n\n"
+            out += "Criterion, fixed in code (`FiniteSampleCriterion`): the smallest n_spl calibrates the next term of the expansion; "
+            out += "at every larger n_spl, |mean − predicted| ≤ 3 SE + B(N) with B(N) the calibration's discrepancy plus 2 SE, "
+            out += "scaled by (N_cal/N)². Judged only with at least 3 seeds per n_spl.\n\n"
+            for v in verdicts {
+                out += "- \(v.regime.settingName), \(v.metric.rawValue): \(v.holds ? "holds" : "**does not hold**") — "
+                out += v.judged.map { FiniteSampleCriterion.describe("", $0).trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+                out += "\n"
+            }
+        }
         if !duplicates.isEmpty {
             out += "\nDuplicate cells kept once: " + duplicates.map(\.description).joined(separator: "; ") + ".\n"
+        }
+        return out
+    }
+
+    /// SPEC 6's verdict for one (regime, metric) of the table.
+    public struct FiniteSampleVerdict: Sendable {
+        public var regime: Regime
+        public var metric: Metric
+        public var judged: [FiniteSampleCriterion.Judged]
+        public var holds: Bool { judged.allSatisfy(\.holds) }
+    }
+
+    /// For every regime and metric with a predicted mean at every n_spl and at least 3 seeds per n_spl: the P6 criterion
+    /// (``FiniteSampleCriterion``), the smallest n_spl calibrating the next term (K is fixed within a regime, so
+    /// N_cal/N = n_spl,cal/n_spl).
+    public var finiteSampleVerdicts: [FiniteSampleVerdict] {
+        var out: [FiniteSampleVerdict] = []
+        for regime in regimes {
+            let mine = rows.filter { $0.regime == regime }.sorted { $0.nspl < $1.nspl }
+            guard mine.count >= 2, mine.allSatisfy({ $0.seeds.count >= 3 }) else { continue }
+            for m in metrics where mine.allSatisfy({ $0.predicted[m] != nil && $0.metrics[m] != nil }) {
+                // Only the ratio N_cal/N enters the criterion, and it equals n_spl,cal/n_spl within a regime.
+                let points = mine.map { r in
+                    FiniteSampleCriterion.Point(
+                        nspl: r.nspl, sentences: r.nspl, mean: r.metrics[m]!.mean, se: r.metrics[m]!.se, predicted: r.predicted[m]!)
+                }
+                out.append(
+                    FiniteSampleVerdict(
+                        regime: regime, metric: m, judged: FiniteSampleCriterion.judge(Array(points.dropFirst()), calibration: points[0])))
+            }
         }
         return out
     }

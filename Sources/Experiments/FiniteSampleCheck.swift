@@ -224,19 +224,13 @@ public struct FiniteSampleStudy: Codable, Sendable {
         if c.objectiveGapCoefficient == nil { failures.append("no gap coefficient: \(c.notes.joined(separator: "; "))") }
         for (name, path, coefficient) in metrics {
             guard let coefficient else { continue }
-            let calS = cal[keyPath: path]
-            let calDiscrepancy = abs(calS.mean - coefficient / Double(cal.sentences)) + 2 * calS.se
-            for r in judgedRows {
+            func point(_ r: Row) -> FiniteSampleCriterion.Point {
                 let s = r[keyPath: path]
-                let predicted = coefficient / Double(r.sentences)
-                let next = calDiscrepancy * pow(Double(cal.sentences) / Double(r.sentences), 2)
-                let tolerance = 3 * s.se + next
-                let ok = abs(s.mean - predicted) <= tolerance
-                parts.append(
-                    String(
-                        format: "%@ at n_spl %d: %.3g ± %.2g vs %.3g (|Δ| %.2g %@ %.2g)", name, r.nspl, s.mean, s.se, predicted,
-                        abs(s.mean - predicted), ok ? "≤" : ">", tolerance))
-                if !ok { failures.append("\(name) at n_spl = \(r.nspl) outside its tolerance") }
+                return .init(nspl: r.nspl, sentences: r.sentences, mean: s.mean, se: s.se, predicted: coefficient / Double(r.sentences))
+            }
+            for j in FiniteSampleCriterion.judge(judgedRows.map(point), calibration: point(cal)) {
+                parts.append(FiniteSampleCriterion.describe(name, j))
+                if !j.holds { failures.append("\(name) at n_spl = \(j.point.nspl) outside its tolerance") }
             }
         }
         for r in judgedRows {
@@ -266,4 +260,47 @@ public struct FiniteSampleStudy: Codable, Sendable {
 
     public static let toleranceSource =
         "standard error over the training sets (3 SE), plus the size of the expansion's next term (O(1/N²)), calibrated at the largest size below n₀ and scaled by (N_cal/N)²; n₀, the sizes and the number of sets are fixed in the report's plan before the run"
+}
+
+/// SPEC 6's criterion on a series of sizes, fixed before any run and shared by the report's simulation
+/// (``FiniteSampleStudy/judge()``) and the convergence tables of `converge --finite-sample`. At every judged size N:
+///
+///     |mean − c/N| ≤ 3·SE + B(N),   B(N) = (|mean_cal − c/N_cal| + 2·SE_cal)·(N_cal/N)²,
+///
+/// SE the standard error of the mean over independent training sets (seeds), B the size of the expansion's next term,
+/// O(1/N²), calibrated at a smaller size N_cal (its discrepancy plus two standard errors) and scaled by (N_cal/N)².
+public enum FiniteSampleCriterion {
+    public struct Point: Sendable, Equatable {
+        public var nspl: Int
+        /// N = K·n_spl.
+        public var sentences: Int
+        public var mean: Double
+        public var se: Double
+        public var predicted: Double
+        public init(nspl: Int, sentences: Int, mean: Double, se: Double, predicted: Double) {
+            self.nspl = nspl; self.sentences = sentences; self.mean = mean; self.se = se; self.predicted = predicted
+        }
+    }
+
+    public struct Judged: Sendable, Equatable {
+        public var point: Point
+        public var tolerance: Double
+        public var holds: Bool
+    }
+
+    public static func judge(_ points: [Point], calibration cal: Point) -> [Judged] {
+        let discrepancy = abs(cal.mean - cal.predicted) + 2 * cal.se
+        return points.map { p in
+            let next = discrepancy * pow(Double(cal.sentences) / Double(p.sentences), 2)
+            let tolerance = 3 * p.se + next
+            return Judged(point: p, tolerance: tolerance, holds: abs(p.mean - p.predicted) <= tolerance)
+        }
+    }
+
+    /// One judged point in words.
+    public static func describe(_ name: String, _ j: Judged) -> String {
+        String(
+            format: "%@ at n_spl %d: %.3g ± %.2g vs %.3g (|Δ| %.2g %@ %.2g)", name, j.point.nspl, j.point.mean, j.point.se,
+            j.point.predicted, abs(j.point.mean - j.point.predicted), j.holds ? "≤" : ">", j.tolerance)
+    }
 }

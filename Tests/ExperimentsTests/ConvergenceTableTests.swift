@@ -118,4 +118,30 @@ import Testing
         }
         #expect(throws: ExperimentError.self) { try ConvergenceCell.decode(Data("{}".utf8), source: "x.json") }
     }
+
+    @Test func finiteSampleVerdictFollowsTheExpansion() throws {
+        // Cells whose ratio is c/N + a/N² (N ∝ n_spl) with a ±1% seed spread: the P6 criterion holds (the next term is what
+        // the calibration at the smallest n_spl measures); with the leading term 30% off, it does not. Fewer than 3 seeds:
+        // not judged.
+        func cells(excess: Double, seeds: Int) -> [ConvergenceCell] {
+            var out: [ConvergenceCell] = []
+            for n in [5, 10, 20, 50, 100] {
+                for seed in 0..<seeds {
+                    let c = 0.03 / Double(n)
+                    let value = (c * (1 + excess) + 0.07 / Double(n * n)) * (1 + 0.01 * (Double(seed) - 1))
+                    out.append(
+                        ConvergenceCell(
+                            regime: .typeI, nspl: n, seed: UInt64(seed), metrics: [.nc1Ratio: value], info: [:],
+                            predicted: [.nc1Ratio: c]))
+                }
+            }
+            return out
+        }
+        let good = try ConvergenceTable.build(cells: cells(excess: 0, seeds: 3)).finiteSampleVerdicts
+        #expect(good.count == 1 && good[0].holds && good[0].judged.count == 4)
+        let bad = try ConvergenceTable.build(cells: cells(excess: 0.3, seeds: 3)).finiteSampleVerdicts
+        #expect(bad.count == 1 && !bad[0].holds)
+        #expect(try ConvergenceTable.build(cells: cells(excess: 0, seeds: 2)).finiteSampleVerdicts.isEmpty)
+        #expect(try ConvergenceTable.build(cells: cells(excess: 0, seeds: 3)).markdown.contains("nc1_ratio: holds"))
+    }
 }
