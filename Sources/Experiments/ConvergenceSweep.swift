@@ -39,10 +39,15 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     /// computed once per (regime, seed), exactly on small instances (which can take minutes when the exact
     /// limit risk is costly to enumerate), by the decoupled blocks at a collapsed θ* otherwise.
     public var finiteSample: Bool
+    /// Full-batch from the prediction: also minimise the seed-0 cells from the reference initialisation and record whether
+    /// both starts reach the same minimum (SPEC 6: P6 is about the minimiser near θ*, which need not be the one BFGS finds
+    /// from elsewhere, nor a minimiser at all when θ* is near a saddle of R̂_n).
+    public var checkStart: Bool
 
     enum CodingKeys: String, CodingKey {
         case base, nspl, seeds, optimizer, starts, start
         case finiteSample = "finite_sample"
+        case checkStart = "check_start"
         case regimeNames = "regimes"
         case maxIterations = "max_iterations"
         case gradientTolerance = "gradient_tolerance"
@@ -51,7 +56,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
     public init(
         base: Spec, nspl: [Int], regimes: [Regime], seeds: Int, optimizer: Optimizer,
         maxIterations: Int = 3000, gradientTolerance: Double = 1e-7, starts: Int = defaultPredictStarts,
-        start: Start = .reference, finiteSample: Bool = false
+        start: Start = .reference, finiteSample: Bool = false, checkStart: Bool = false
     ) throws {
         guard !nspl.isEmpty, nspl.allSatisfy({ $0 >= 1 }) else {
             throw ExperimentError(field: "nspl", rule: "must list positive integers (got \(nspl))")
@@ -71,6 +76,10 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         self.starts = starts
         self.start = start
         self.finiteSample = finiteSample
+        if checkStart && !(optimizer == .fullBatch && start == .prediction) {
+            throw ExperimentError(field: "check_start", rule: "needs the full-batch optimizer started at the prediction")
+        }
+        self.checkStart = checkStart
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,6 +94,7 @@ public struct SweepPlan: Codable, Sendable, Equatable {
         starts = try c.decode(Int.self, forKey: .starts)
         start = try c.decode(Start.self, forKey: .start)
         finiteSample = try c.decodeIfPresent(Bool.self, forKey: .finiteSample) ?? false
+        checkStart = try c.decodeIfPresent(Bool.self, forKey: .checkStart) ?? false
     }
 
     public var baseSpec: Spec { try! Spec.parse(json: Data(base.utf8)) }
@@ -264,6 +274,17 @@ public final class ConvergenceSweep {
             info["stop"] = r.summary.stopReason ?? ""
             info["gradient_norm"] = String(r.summary.gradientNorm ?? .nan)
             info["test_accuracy"] = String(r.summary.testAccuracy)
+            if plan.checkStart && key.seed == 0, let fromLimit = r.summary.objective {
+                progress?("    \(key.description): the same training set from the reference initialisation (start check)")
+                let other = try fb.minimise(from: nil, maxIterations: plan.maxIterations, gradientTolerance: plan.gradientTolerance)
+                let otherCmp = try Compare.compare(spec: spec, parameters: other.parameters, prediction: prediction)
+                let objective = other.summary.objective ?? .nan
+                info["reference_start_objective"] = String(objective)
+                info["reference_start_gradient_norm"] = String(other.summary.gradientNorm ?? .nan)
+                info["reference_start_iterations"] = String(other.summary.epochs)
+                info["reference_start_nc1_ratio"] = String(otherCmp.metrics.scalars[.nc1Ratio] ?? .nan)
+                info["start_check"] = Self.startCheck(fromLimit: fromLimit, fromReference: objective)
+            }
         }
         let cmp = try Compare.compare(spec: spec, parameters: params, prediction: prediction)
         info["seconds"] = String(format: "%.2f", Date().timeIntervalSince(t0))
@@ -276,6 +297,18 @@ public final class ConvergenceSweep {
         return ConvergenceCell(
             regime: key.regime, nspl: key.nspl, seed: key.seed, metrics: metrics, info: info,
             predicted: plan.finiteSample ? try predictedMetrics(key) : [:])
+    }
+
+    /// Whether two full-batch minimisations of one training set reached the same minimum. Two stationary points of R̂_n with
+    /// values closer than 1e-7 (relative) are taken as one: at ‖∇R̂_n‖ ≤ 1e-7 and a curvature ≥ λ_W = 1e-3 modulo the
+    /// symmetry, a point is within ‖∇‖²/λ_min ≤ 1e-11 of its minimum in value, and distinct minima of a non-convex objective
+    /// differ by far more. "agree", or which start ended lower and by how much.
+    public static func startCheck(fromLimit a: Double, fromReference b: Double) -> String {
+        let tolerance = 1e-7 * max(abs(a), abs(b), 1e-12)
+        if abs(a - b) <= tolerance { return "agree" }
+        return a < b
+            ? String(format: "disagree: the start at θ* ends lower by %.3g", b - a)
+            : String(format: "disagree: the reference start ends lower by %.3g (the point reached from θ* is not the global minimiser)", a - b)
     }
 
     /// What one call of ``run(shard:of:)`` did.

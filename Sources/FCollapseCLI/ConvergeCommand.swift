@@ -30,6 +30,11 @@ struct ConvergeCommand: ParsableCommand {
         help: "Also record SPEC 6's predicted means (nc1_ratio_predicted, objective_gap_predicted = coefficient/N) in every cell and table."
     )
     var finiteSample = false
+    @Flag(
+        help:
+            "With --optimizer full-batch --start prediction: also minimise each seed-0 cell from the reference initialisation and record whether both starts reach the same minimum (info start_check)."
+    )
+    var checkStart = false
     @Option(help: "Full-batch: BFGS iteration limit.") var maxIterations = 3000
     @Option(help: "Run one slice of the cells, i/n (1-based), e.g. for Slurm: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT")
     var shard: String = "1/1"
@@ -59,7 +64,7 @@ struct ConvergeCommand: ParsableCommand {
         }
         let plan = try SweepPlan(
             base: spec, nspl: ns, regimes: rs, seeds: seeds, optimizer: opt, maxIterations: maxIterations,
-            start: st, finiteSample: finiteSample)
+            start: st, finiteSample: finiteSample, checkStart: checkStart)
         for key in plan.cells {
             try plan.spec(for: key).checkMemory(for: opt == .sgd ? .train : .fullBatch)
         }

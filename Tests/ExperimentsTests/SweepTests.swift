@@ -112,4 +112,27 @@ import Training
         let left = try FileManager.default.contentsOfDirectory(atPath: cells).filter { $0.hasSuffix(".lock") }
         #expect(left == [held.fileName(prefix: "cell-", suffix: ".lock")])
     }
+
+    @Test func startCheckComparesTheTwoMinimaOfOneTrainingSet() throws {
+        // Equal values to 1e-7 relative are one minimum; otherwise the lower start is named.
+        #expect(ConvergenceSweep.startCheck(fromLimit: 0.5, fromReference: 0.5 + 1e-9) == "agree")
+        #expect(ConvergenceSweep.startCheck(fromLimit: 0.5, fromReference: 0.49).contains("reference start ends lower"))
+        #expect(ConvergenceSweep.startCheck(fromLimit: 0.49, fromReference: 0.5).contains("θ* ends lower"))
+        // End to end on the tiny task: seed-0 cells carry the check (seed 1 does not), the table lists it, and the plan
+        // refuses the check without a full-batch start at the prediction.
+        var plan = try Self.plan()
+        plan = try SweepPlan(
+            base: plan.baseSpec, nspl: [8], regimes: [.typeI], seeds: 2, optimizer: .fullBatch, start: .prediction,
+            checkStart: true)
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cells = try ConvergenceSweep(plan: plan, folder: dir).run().computed
+        #expect(cells.count == 2)
+        #expect(cells.first { $0.seed == 0 }?.info["start_check"] != nil && cells.first { $0.seed == 1 }?.info["start_check"] == nil)
+        let table = try ConvergenceSweep.writeTables(from: [dir], into: dir)
+        #expect(table.markdown.contains("## Start check"))
+        #expect(throws: ExperimentError.self) {
+            try SweepPlan(base: plan.baseSpec, nspl: [8], regimes: [.typeI], seeds: 1, optimizer: .sgd, checkStart: true)
+        }
+    }
 }
