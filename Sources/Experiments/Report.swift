@@ -7,37 +7,6 @@ import LimitTheory
 import TaskModel
 import Training
 
-/// What the report runs: the task of its sweep, the sample sizes, seeds and optimizer. `quick` and
-/// `paper` are the named plans.
-public struct ReportPlan: Sendable {
-    public var name: String
-    public var sweepBase: Spec
-    public var nspl: [Int]
-    public var seeds: Int
-    public var optimizer: Optimizer
-    public var maxIterations: Int
-    /// P6's simulation on small instances (sizes, training sets per size, n₀).
-    public var finiteSample: FiniteSamplePlan
-
-    /// `quick`: the quick preset's task, exact empirical minimisers (full-batch BFGS), a few minutes on 2 cores.
-    /// `paper`: the fig3 task with the reference SGD protocol (hours; shard it with `converge`).
-    public static func named(_ name: String) -> ReportPlan? {
-        switch name {
-        case "quick":
-            ReportPlan(
-                name: name, sweepBase: Spec.preset("quick")!, nspl: [5, 20, 50, 100], seeds: 1, optimizer: .fullBatch,
-                maxIterations: 4000, finiteSample: .quick)
-        case "paper":
-            ReportPlan(
-                name: name, sweepBase: Spec.preset("fig3")!, nspl: [5, 10, 20, 50], seeds: 1, optimizer: .sgd,
-                maxIterations: 4000, finiteSample: .paper)
-        default: nil
-        }
-    }
-
-    public static let names = ["quick", "paper"]
-}
-
 /// A statement checked by minimising the exact limit risk on a small instance (`verify`), as data: the
 /// instance, the criteria and the tolerance with its source, fixed here before any run.
 struct VerifyCheck: Sendable {
@@ -63,7 +32,7 @@ struct VerifyCheck: Sendable {
 
     /// Every verify check uses the same tolerance and for the same reason.
     static let toleranceSource =
-        "numerical: set before the runs; BFGS stops at ‖∇R‖ ≤ 1e-9 or when its line search makes no progress (gradient norms are in the record), and on these instances the curvature away from the symmetry orbit is at least of order λ = 0.01–0.02, so a minimiser within 1e-6 of the prediction in value and collapse is the stationary point predicted"
+        "numerical: set before the runs; BFGS stops at ‖∇R‖ ≤ 1e-9 or when its line search makes no progress (gradient norms are in the record), and on these instances the curvature away from the symmetry orbit is at least of order λ (0.01–0.02 on SPEC 4.4's, at least 1e-3 on derived ones), so the point is within ‖∇R‖/λ ≤ 1e-6 of a minimiser and a minimiser within 1e-6 of the prediction in value and collapse is the stationary point predicted"
 
     func evaluate(_ v: VerifyResult) -> (predicted: String, measured: String, tolerance: String, holds: Bool) {
         var ok = true
@@ -133,60 +102,97 @@ public struct Report {
 
     static let skewed = WordFrequency.weights([0.6, 0.3, 0.1])
 
-    /// The statements checked by `verify`, with their instances and tolerances.
-    static let verifyChecks: [VerifyCheck] = [
-        VerifyCheck(
-            id: "p1-within-concept-collapse", statement: "P1 within-concept collapse (uniform μ, any Z)",
-            spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
-            criteria: [.collapsed, .objectiveMatches], tolerance: 1e-6),
-        VerifyCheck(
-            id: "p2-type-i-minimiser", statement: "P2 type-I minimiser (full latent space, uniform μ)",
-            spec: small(name: "SPEC 4.4 small instance, full latent space"),
-            criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
-        VerifyCheck(
-            id: "p3-type-ii-minimiser", statement: "P3 type-II minimiser (full latent space, μ = (0.6, 0.3, 0.1))",
-            spec: small(skewed, name: "small instance, skewed μ"),
-            criteria: [.objectiveMatches, .normsFollowFrequency, .directionsCollapsed], tolerance: 1e-6),
-        VerifyCheck(
-            id: "p4-layernorm-eps0", statement: "P4 LayerNorm, ε = 0 (full latent space, μ = (0.6, 0.3, 0.1))",
-            spec: small(skewed, layerNorm: true, eps: 0, name: "small instance, LayerNorm ε = 0"),
-            criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
-        VerifyCheck(
-            id: "p4-layernorm-eps1e-5", statement: "P4 LayerNorm, ε = 1e-5 (full latent space, μ = (0.6, 0.3, 0.1))",
-            spec: small(skewed, layerNorm: true, eps: 1e-5, name: "small instance, LayerNorm ε = 1e-5"),
-            criteria: [.objectiveMatches, .directionsCollapsed], tolerance: 1e-6),
-        VerifyCheck(
-            id: "p4prime-idealised-layernorm-random-z", statement: "P4' (conjecture) idealised LayerNorm, random Z",
-            spec: small(
-                skewed, layerNorm: true, eps: 0, latent: .random, L: 3, K: 5, lambda: 0.02,
-                name: "n_c=3, s_c=3, L=3, K=5 random, LN ε=0"),
-            criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6)
-    ]
+    /// The non-uniform μ of a source, in words.
+    static func muText(_ mu: [Double]) -> String { "μ = (" + mu.map { String(format: "%g", $0) }.joined(separator: ", ") + ")" }
+
+    /// A small instance of the given shape with the source's weight decays (SPEC 4.4's λ when the source is SPEC 4.4).
+    static func small(
+        _ src: SmallInstanceSource, _ freq: WordFrequency = .uniform, layerNorm: Bool = false, eps: Double = 1e-5,
+        latent: LatentChoice = .full, L: Int = 2, K: Int = 9, spec44Lambda: Double, name: String
+    ) -> Spec {
+        if src.weightDecayW.isNaN {
+            return small(freq, layerNorm: layerNorm, eps: eps, latent: latent, L: L, K: K, lambda: spec44Lambda, name: name)
+        }
+        var s = small(
+            freq, layerNorm: layerNorm, eps: eps, latent: latent, L: L, K: K, lambda: src.weightDecayW,
+            name: name + String(format: ", λ_W = %g, λ_U = %g", src.weightDecayW, src.weightDecayU))
+        s.weightDecayU = src.weightDecayU
+        return s
+    }
+
+    /// The statements checked by `verify`, with their instances (parameters from `src`) and tolerances.
+    static func verifyChecks(_ src: SmallInstanceSource) -> [VerifyCheck] {
+        let skewed = WordFrequency.weights(src.skewed), mu = muText(src.skewed)
+        let eps = String(format: "%g", src.layerNormEps)
+        return [
+            VerifyCheck(
+                id: "p1-within-concept-collapse", statement: "P1 within-concept collapse (uniform μ, any Z)",
+                spec: small(src, latent: .random, L: 3, K: 5, spec44Lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4"),
+                criteria: [.collapsed, .objectiveMatches], tolerance: 1e-6),
+            VerifyCheck(
+                id: "p2-type-i-minimiser", statement: "P2 type-I minimiser (full latent space, uniform μ)",
+                spec: small(src, spec44Lambda: 0.01, name: "SPEC 4.4 small instance, full latent space"),
+                criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
+            VerifyCheck(
+                id: "p3-type-ii-minimiser", statement: "P3 type-II minimiser (full latent space, \(mu))",
+                spec: small(src, skewed, spec44Lambda: 0.01, name: "small instance, skewed μ"),
+                criteria: [.objectiveMatches, .normsFollowFrequency, .directionsCollapsed], tolerance: 1e-6),
+            VerifyCheck(
+                id: "p4-layernorm-eps0", statement: "P4 LayerNorm, ε = 0 (full latent space, \(mu))",
+                spec: small(src, skewed, layerNorm: true, eps: 0, spec44Lambda: 0.01, name: "small instance, LayerNorm ε = 0"),
+                criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6),
+            VerifyCheck(
+                id: "p4-layernorm-eps1e-5", statement: "P4 LayerNorm, ε = \(eps) (full latent space, \(mu))",
+                spec: small(
+                    src, skewed, layerNorm: true, eps: src.layerNormEps, spec44Lambda: 0.01, name: "small instance, LayerNorm ε = \(eps)"),
+                criteria: [.objectiveMatches, .directionsCollapsed], tolerance: 1e-6),
+            VerifyCheck(
+                id: "p4prime-idealised-layernorm-random-z", statement: "P4' (conjecture) idealised LayerNorm, random Z",
+                spec: small(
+                    src, skewed, layerNorm: true, eps: 0, latent: .random, L: 3, K: 5, spec44Lambda: 0.02,
+                    name: "n_c=3, s_c=3, L=3, K=5 random, LN ε=0"),
+                criteria: [.objectiveMatches, .collapsed], tolerance: 1e-6)
+        ]
+    }
 
     /// Negative controls: the same criteria on instances outside the statements' hypotheses, where they
     /// must say "does not hold" (a verdict that cannot come out "no" is not a verdict).
-    static let verifyControls: [VerifyCheck] = [
-        VerifyCheck(
-            id: "control-p1-zipf",
-            statement: "P1's collapse criterion on non-uniform μ = (0.6, 0.3, 0.1) (outside P1: the W-minimiser need not be collapsed)",
-            kind: .control,
-            spec: small(skewed, latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02, skewed μ"),
-            criteria: [.collapsed], tolerance: 1e-6),
-        VerifyCheck(
-            id: "control-type-i-family-random-z",
-            statement: "P2's type-I family on random Z (outside P2: for given latent variables R_c is lower)",
-            kind: .control,
-            spec: small(latent: .random, L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, λ=0.02"),
-            criteria: [.simplexFamilyMatches], tolerance: 1e-6),
-        VerifyCheck(
-            id: "control-p4prime-unseen-concept",
-            statement: "P4' on latent variables in which concept 2 never occurs (outside P4': its words are unconstrained at ε = 0)",
-            kind: .control,
-            spec: small(
-                skewed, layerNorm: true, eps: 0, latent: .explicit([[0, 1, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]),
-                L: 3, K: 5, lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 explicit without concept 2, LN ε=0"),
-            criteria: [.collapsed], tolerance: 1e-6)
-    ]
+    static func verifyControls(_ src: SmallInstanceSource) -> [VerifyCheck] {
+        let skewed = WordFrequency.weights(src.skewed), mu = muText(src.skewed)
+        return [
+            VerifyCheck(
+                id: "control-p1-zipf",
+                statement: "P1's collapse criterion on non-uniform \(mu) (outside P1: the W-minimiser need not be collapsed)",
+                kind: .control,
+                spec: small(
+                    src, skewed, latent: .random, L: 3, K: 5, spec44Lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4, skewed μ"),
+                criteria: [.collapsed], tolerance: 1e-6),
+            VerifyCheck(
+                id: "control-type-i-family-random-z",
+                statement: "P2's type-I family on random Z (outside P2: for given latent variables R_c is lower)",
+                kind: .control,
+                spec: small(src, latent: .random, L: 3, K: 5, spec44Lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 random, d=4"),
+                criteria: [.simplexFamilyMatches], tolerance: 1e-6),
+            VerifyCheck(
+                id: "control-p4prime-unseen-concept",
+                statement: "P4' on latent variables in which concept 2 never occurs (outside P4': its words are unconstrained at ε = 0)",
+                kind: .control,
+                spec: small(
+                    src, skewed, layerNorm: true, eps: 0, latent: .explicit([[0, 1, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]),
+                    L: 3, K: 5, spec44Lambda: 0.02, name: "n_c=3, s_c=3, L=3, K=5 explicit without concept 2, LN ε=0"),
+                criteria: [.collapsed], tolerance: 1e-6)
+        ]
+    }
+
+    /// The instance of every verify check and control for a source, by check id.
+    public static func smallInstances(_ src: SmallInstanceSource) -> [(id: String, spec: Spec)] {
+        (verifyChecks(src) + verifyControls(src)).map { ($0.id, $0.spec) }
+    }
+
+    /// Where this report's small instances get their parameters.
+    var smallInstanceSource: SmallInstanceSource {
+        plan.smallInstances == .spec44 ? .spec44 : .derived(from: plan.sweepBase)
+    }
 
     /// What the report computed, for the renderer.
     public struct Outcome: Sendable {
@@ -207,6 +213,7 @@ public struct Report {
     @discardableResult
     public func run() throws -> Outcome {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writePlan()
         var out = Outcome()
 
         // 1. Statements P1–P4 and the threshold on small instances, and their negative controls.
@@ -227,12 +234,8 @@ public struct Report {
 
         // 3. Convergence sweep (P5).
         progress("report: convergence sweep (\(plan.optimizer.rawValue)), n_spl = \(plan.nspl.map(String.init).joined(separator: ", "))")
-        let sweepPlan = try SweepPlan(
-            base: base, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds,
-            optimizer: plan.optimizer, maxIterations: plan.maxIterations)
-        let sweepDir = folder + "/convergence"
-        let sweep = ConvergenceSweep(plan: sweepPlan, folder: sweepDir)
-        sweep.progress = { self.progress("  " + $0) }
+        let sweep = try convergenceSweep()
+        let sweepDir = sweep.folder
         let ran = try sweep.run()
         guard ran.heldElsewhere.isEmpty else {
             throw ExperimentError(
@@ -264,6 +267,41 @@ public struct Report {
         return out
     }
 
+    /// The report's convergence sweep, in `convergence/` (shards of it can run apart: ``runSweepShard(_:of:)``).
+    func convergenceSweep() throws -> ConvergenceSweep {
+        let sweepPlan = try SweepPlan(
+            base: plan.sweepBase, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds,
+            optimizer: plan.optimizer, maxIterations: plan.maxIterations)
+        let sweep = ConvergenceSweep(plan: sweepPlan, folder: folder + "/convergence")
+        sweep.progress = { self.progress("  " + $0) }
+        return sweep
+    }
+
+    /// Trains one shard (i of n) of the report's convergence sweep and nothing else: on a cluster, run every shard
+    /// (a Slurm array), then the report itself, which finds those cells done. Returns how many cells this shard has.
+    @discardableResult
+    public func runSweepShard(_ shard: Int, of count: Int) throws -> Int {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writePlan()
+        let sweep = try convergenceSweep()
+        progress(
+            "report: shard \(shard)/\(count) of the convergence sweep (\(sweep.plan.cells(shard: shard, of: count).count) of \(sweep.plan.cells.count) cells)"
+        )
+        let ran = try sweep.run(shard: shard, of: count)
+        guard ran.heldElsewhere.isEmpty else {
+            throw ExperimentError(
+                field: sweep.folder,
+                rule: "\(ran.heldElsewhere.count) cell(s) are being trained by another process; rerun this shard when it has finished")
+        }
+        return sweep.plan.cells(shard: shard, of: count).count
+    }
+
+    /// Keeps the plan and the task beside the report (`plan.json`, `spec.json`), so that it can be rerun as it was.
+    func writePlan() throws {
+        try AtomicFile.write(plan.jsonText, to: folder + "/plan.json")
+        try AtomicFile.write(plan.sweepBase.jsonText, to: folder + "/spec.json")
+    }
+
     /// The statements checked on small instances (P1–P4 and the threshold, by minimising the exact limit risk
     /// over all of (W, U)) and their negative controls, each with its record in `verify/`. Minutes at most:
     /// the part of the report that needs no training.
@@ -271,9 +309,11 @@ public struct Report {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var checks: [Check] = []
         progress("report: verify on small instances of each regime")
-        for c in Self.verifyChecks { checks.append(try run(c)) }
+        let src = smallInstanceSource
+        progress("  instances: \(src.derivation)")
+        for c in Self.verifyChecks(src) { checks.append(try run(c)) }
         checks.append(try thresholdCheck())
-        for c in Self.verifyControls { checks.append(try run(c)) }
+        for c in Self.verifyControls(src) { checks.append(try run(c)) }
         checks.append(try thresholdControl())
         return checks
     }
@@ -519,7 +559,8 @@ public struct ReportRenderer {
     public var markdown: String {
         let base = plan.sweepBase
         var md = "# fcollapse report (\(plan.name))\n\n"
-        md += "Generated by `fcollapse report --preset \(plan.name) --out DIR` with DIR this folder; every path below is relative to it. "
+        md += "Generated by `fcollapse report \(plan.invocation) --out DIR` with DIR this folder; every path below is relative to it "
+        md += "([plan.json](plan.json) is the plan, [spec.json](spec.json) the sweep's task). "
         md += "The statements are those of the toolkit's SPEC (sections 4.3 and 5); their written proofs are in the repository's "
         md += "`proofs/` folder (`proofs/P1-within-concept-collapse.md` to `proofs/P6-finite-samples.md`).\n\n"
 
@@ -532,6 +573,8 @@ public struct ReportRenderer {
         md += "\n## Statements P1–P4: the exact limit risk minimised over all of (W, U)\n\n"
         md += "Each instance is small enough to enumerate every word tuple of every class. `verify` minimises the exact "
         md += "limit risk R from 5 random starts with BFGS and sets the best minimiser against `predict`. "
+        md += "Instances: \(Report(plan: plan, folder: "").smallInstanceSource.derivation); the column \"instance\" names each one. "
+        md += "The threshold check and P6's simulations use SPEC 4.4's instance (λ set around the threshold; SPEC 6's table). "
         md += "Tolerance source: \(VerifyCheck.toleranceSource).\n\n"
         md += "| statement | instance | predicted | measured | criterion | holds |\n|---|---|---|---|---|---|\n"
         for c in outcome.checks where c.kind == .statement && ["p1", "p2", "p3", "p4"].contains(where: { c.id.hasPrefix($0) }) {
