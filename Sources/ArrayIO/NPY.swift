@@ -10,7 +10,7 @@ public enum NPY {
         case int32([Int32])
         case int64([Int64])
 
-        var descr: String {
+        public var descr: String {
             switch self {
             case .float32: return "<f4"
             case .float64: return "<f8"

@@ -136,6 +136,11 @@ public struct RunFolder: Sendable {
                 throw ExperimentError(field: f, rule: "missing: expected \(meaning), shape \(shape)")
             }
             let a = try NPY.read(f)
+            switch a.values {
+            case .float32, .float64: break
+            case .int32, .int64:
+                throw ExperimentError(field: f, rule: "holds integers (\(a.values.descr)); expected \(meaning) as float32 or float64")
+            }
             guard a.shape == shape else {
                 throw ExperimentError(field: f, rule: "has shape \(a.shape); the spec needs \(meaning), shape \(shape)")
             }

@@ -115,6 +115,26 @@ struct RunFolderTests {
             #expect(e.field.hasSuffix("U.npy"))
             #expect(e.rule.contains("[\(spec.K), \(spec.L * spec.d)]"))
         }
+        // Integers where weights belong (e.g. a folder saved with the wrong dtype): refused by file and dtype.
+        try NPY.write(NPY.Array(shape: [spec.K, spec.L * spec.d], values: .int32(p.U.map { Int32($0.rounded()) })), to: dir + "/U.npy")
+        do {
+            _ = try folder.loadNetwork()
+            Issue.record("an int32 U was accepted")
+        } catch let e as ExperimentError {
+            #expect(e.field.hasSuffix("U.npy") && e.rule.contains("<i4") && e.rule.contains("float32 or float64"), "\(e)")
+        }
+        // A spec that does not match the arrays (another d): the first array's shape is refused.
+        try NPY.write(NPY.Array(shape: [spec.K, spec.L * spec.d], values: .float32(p.U)), to: dir + "/U.npy")
+        var other = spec
+        other.d = spec.d + 1
+        try AtomicFile.write(other.jsonText, to: dir + "/spec.json")
+        do {
+            _ = try folder.loadNetwork()
+            Issue.record("arrays of d = \(spec.d) were accepted for a spec with d = \(other.d)")
+        } catch let e as ExperimentError {
+            #expect(e.field.hasSuffix("W.npy") && e.rule.contains("[\(spec.nw), \(other.d)]"), "\(e)")
+        }
+        try AtomicFile.write(spec.jsonText, to: dir + "/spec.json")
         // A missing file.
         try FileManager.default.removeItem(atPath: dir + "/U.npy")
         #expect(throws: ExperimentError.self) { try folder.loadNetwork() }
