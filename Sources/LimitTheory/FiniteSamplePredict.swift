@@ -82,7 +82,9 @@ public func finiteSampleCoefficients(
                     format:
                         "θ* = the type-II family's point of the prediction (\(prediction.method), an approximation of the minimiser for given latent variables, SPEC 4.2); word_norm_sd_coefficient by the rare-word approximation (a word's own radial coordinate, its coupling with U and the other words dropped: relative error O(μ_β), measured against the exact sandwich on small instances: 2.7%% at μ_β = 0.02, 10%% at 0.1, up to 28%% at 0.6); %.2f s",
                     Date().timeIntervalSince(t0)),
-                "θ* is not collapsed (Zipf μ): no within-concept ratio coefficient; the gap coefficient needs the full H⁺ and Σ̄, not formed at this scale",
+                spec.wordFreq.isUniform(wordsPerConcept: spec.sc)
+                    ? "uniform μ with LayerNorm ε > 0: the family's point is collapsed, but the family (simplex directions) only approximates θ* for given latent variables, and the exact collapsed θ* (R_c minimised through LayerNorm) is not computed at this scale: no within-concept ratio coefficient (the decoupled blocks support LayerNorm once that θ* exists); the gap coefficient needs the full H⁺ and Σ̄, not formed at this scale"
+                    : "θ* is not collapsed (Zipf μ): no within-concept ratio coefficient; the gap coefficient needs the full H⁺ and Σ̄, not formed at this scale",
                 "the spread is that of one word's norm; a norm averaged over the n_c concepts has sd ≈ this/√(n_c·N)"
             ])
     }
