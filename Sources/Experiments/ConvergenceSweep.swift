@@ -308,7 +308,8 @@ public final class ConvergenceSweep {
         if abs(a - b) <= tolerance { return "agree" }
         return a < b
             ? String(format: "disagree: the start at θ* ends lower by %.3g", b - a)
-            : String(format: "disagree: the reference start ends lower by %.3g (the point reached from θ* is not the global minimiser)", a - b)
+            : String(
+                format: "disagree: the reference start ends lower by %.3g (the point reached from θ* is not the global minimiser)", a - b)
     }
 
     /// What one call of ``run(shard:of:)`` did.

@@ -327,7 +327,8 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
             out += "\n## Start check (full batch: from θ* and from the reference initialisation, same training set)\n\n"
             for (c, verdict) in checks.sorted(by: { ($0.0.regime.rawValue, $0.0.nspl) < ($1.0.regime.rawValue, $1.0.nspl) }) {
                 let ratio = c.info["reference_start_nc1_ratio"].flatMap(Double.init).map(Self.short) ?? "?"
-                out += "- \(c.regime.settingName), n_spl \(c.nspl), seed \(c.seed): \(verdict) (from the reference start: nc1_ratio \(ratio), "
+                out +=
+                    "- \(c.regime.settingName), n_spl \(c.nspl), seed \(c.seed): \(verdict) (from the reference start: nc1_ratio \(ratio), "
                 out += "‖∇‖ \(c.info["reference_start_gradient_norm"].flatMap(Double.init).map(Self.short) ?? "?"))\n"
             }
         }

@@ -33,6 +33,8 @@ struct ReportCommand: ParsableCommand {
                 case (.statement, false): "FAILS "
                 case (.control, false): "control, does not hold (as it must) "
                 case (.control, true): "CONTROL HOLDS (it must not) "
+                case (.reported, _): "reported, not judged "
+                case (.statement, nil), (.control, nil): "NOT JUDGED "
                 }
             print("\(verdict) \(c.statement)\n        \(c.measured)")
         }
