@@ -210,6 +210,8 @@ public struct Report {
         public var plots: [Metric] = []
         /// Type II's word norms at the largest n_spl against ρ_β (`p5-type-ii-norm-law`).
         public var normLaw: NormLawComparison?
+
+        public init(checks: [Check] = []) { self.checks = checks }
     }
 
     // MARK: running

@@ -164,7 +164,7 @@ public enum RotationInvariance {
 
 extension Report {
     /// The LayerNorm network's instance for the rotation checks: SPEC 4.4's small instance with LayerNorm, ε = 1e-5.
-    static var rotationInstance: Spec { small(skewed, layerNorm: true, eps: 1e-5, name: "small instance, LayerNorm ε = 1e-5") }
+    public static var rotationInstance: Spec { small(skewed, layerNorm: true, eps: 1e-5, name: "small instance, LayerNorm ε = 1e-5") }
 
     static let rotationToleranceSource =
         "numerical: a first-order round-off bound in double precision (u = 2⁻⁵³; Higham, Accuracy and Stability of Numerical Algorithms, §2–3), B_k(x) = u·Σ_ℓ ‖u_kℓ‖·[(2Ld + 9d + 24)√d + (12d + 20)κ(w_xℓ)] + 2δ₁/√d·Σ_ℓ ‖u_kℓ‖κ(w_xℓ), κ(w) = ‖w‖/sqrt(var(w) + ε), δ₁ the round-off bound of the reflections' vectors ⊥ 1; computed from W, U and the statement's reflections before the outputs (derivation in Sources/Experiments/SymmetryChecks.swift)"
