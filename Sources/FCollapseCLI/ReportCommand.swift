@@ -9,8 +9,10 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Writes DIR/README.md, a report that states for each statement P1 to P5 what was predicted, what was \
             measured, the tolerance and its source, and whether it holds, and for each negative control (the same criterion \
-            outside the statement's hypotheses) that it does not hold, with the tables, JSON and SVG figures beside it. The quick preset takes a \
-            few minutes on 2 cores; the paper preset trains at the paper's scale (hours). Rerunning resumes the sweep.
+            outside the statement's hypotheses) that it does not hold; where no principled tolerance exists the check reports \
+            its numbers and judges nothing ("reported, not judged"). DIR/checks.json holds every check; the tables, JSON and \
+            SVG figures are beside it. The quick preset takes a few minutes on 2 cores; the paper preset trains at the \
+            paper's scale (hours). Rerunning resumes the sweep.
             """
     )
 
