@@ -37,17 +37,18 @@ public enum Figures {
         return CollapsePlots.convergence(series: series, metric: label, title: title ?? "Convergence of \(label) (mean ± 2 SE)")
     }
 
-    /// Writes the figures of one network (PCA of words and classifier blocks, norm law) into a folder.
+    /// Writes the figures of one network (PCA of words and classifier blocks, norm law) into a folder; `normBand`, the
+    /// half-widths per rank of the prediction's band in the norm-law figure.
     @discardableResult
     public static func writeNetworkFigures(
         spec: Spec, parameters p: Parameters, prediction: Prediction?, into dir: String,
-        prefix: String, title: String
+        prefix: String, title: String, normBand: [Double]? = nil
     ) throws -> [String] {
         let layout = try ConceptLayout(concepts: spec.nc, wordsPerConcept: spec.sc)
         let words = try Compare.features(p, spec: spec)
         let u = Matrix(rows: p.K, cols: p.L * p.d, data: p.U.map(Double.init))
         return try CollapsePlots.writeFigures(
             words: words, classifier: u, latents: BlockLayout(spec.latentVariables()), layout: layout,
-            predictedRho: prediction?.wordNorms, into: dir, prefix: prefix, titleSuffix: title)
+            predictedRho: prediction?.wordNorms, predictedBand: normBand, into: dir, prefix: prefix, titleSuffix: title)
     }
 }

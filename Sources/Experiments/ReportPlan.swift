@@ -12,9 +12,16 @@ public struct ReportPlan: Codable, Sendable {
     /// The preset the plan runs on when no spec file is given (JSON `spec`).
     public var specPreset: String?
     public var nspl: [Int]
+    /// Independent training sets (seeds: each its latent variables, data and initialisation) per (regime, n_spl); P5 is
+    /// judged over them (``ConvergenceCriterion``), so at least 3 for a verdict.
     public var seeds: Int
     public var optimizer: Optimizer
+    /// Full-batch: where BFGS starts.
+    public var start: Start
     public var maxIterations: Int
+    /// Whether zipf-ln's convergence is judged (a statement) or only reported: SPEC 6 ("Which minimiser") finds θ* near a
+    /// saddle of R̂_n at λ = 1e-3 on the quick task at its sizes, so the quick plan reports it.
+    public var judgesLayerNormConvergence: Bool
     /// P6's simulation on small instances (sizes, training sets per size, n₀).
     public var finiteSample: FiniteSamplePlan
     /// Where the enumerable instances of P1–P4 come from.
@@ -31,7 +38,8 @@ public struct ReportPlan: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, nspl, seeds, optimizer
+        case name, nspl, seeds, optimizer, start
+        case judgesLayerNormConvergence = "judges_zipf_ln_convergence"
         case specPreset = "spec"
         case maxIterations = "max_iterations"
         case finiteSample = "finite_sample"
@@ -40,7 +48,8 @@ public struct ReportPlan: Codable, Sendable {
 
     public init(
         name: String, sweepBase: Spec, specPreset: String? = nil, nspl: [Int], seeds: Int, optimizer: Optimizer,
-        maxIterations: Int, finiteSample: FiniteSamplePlan, smallInstances: SmallInstanceChoice = .spec44, invocation: String? = nil
+        start: Start = .reference, maxIterations: Int, judgesLayerNormConvergence: Bool = true, finiteSample: FiniteSamplePlan,
+        smallInstances: SmallInstanceChoice = .spec44, invocation: String? = nil
     ) throws {
         guard !nspl.isEmpty, nspl.allSatisfy({ $0 >= 1 }) else {
             throw ExperimentError(field: "nspl", rule: "must list positive integers (got \(nspl))")
@@ -55,24 +64,29 @@ public struct ReportPlan: Codable, Sendable {
         self.nspl = Array(Set(nspl)).sorted()
         self.seeds = seeds
         self.optimizer = optimizer
+        self.start = start
         self.maxIterations = maxIterations
+        self.judgesLayerNormConvergence = judgesLayerNormConvergence
         self.finiteSample = finiteSample
         self.smallInstances = smallInstances
         self.invocation = invocation ?? "--preset \(name)"
     }
 
-    /// `quick`: the quick preset's task, exact empirical minimisers (full-batch BFGS), a few minutes on 2 cores.
-    /// `paper`: the fig3 task with the reference SGD protocol (hours; shard it with `--shard i/n`).
+    /// `quick`: the quick preset's task, exact empirical minimisers (full-batch BFGS started at the prediction θ*: P5 and
+    /// P6 are about the minimiser near θ*), n_spl = 5, 20, 50, 100 with 3 seeds each, a few minutes on 2 cores.
+    /// `paper`: the fig3 task with the reference SGD protocol, n_spl = 5, 10, 20, 50 with 5 seeds each (hours; shard it
+    /// with `--shard i/n`).
     public static func named(_ name: String) -> ReportPlan? {
         switch name {
         case "quick":
             try! ReportPlan(
-                name: name, sweepBase: Spec.preset("quick")!, specPreset: "quick", nspl: [5, 20, 50, 100], seeds: 1,
-                optimizer: .fullBatch, maxIterations: 4000, finiteSample: .quick)
+                name: name, sweepBase: Spec.preset("quick")!, specPreset: "quick", nspl: [5, 20, 50, 100], seeds: 3,
+                optimizer: .fullBatch, start: .prediction, maxIterations: 4000, judgesLayerNormConvergence: false,
+                finiteSample: .quick)
         case "paper":
             try! ReportPlan(
-                name: name, sweepBase: Spec.preset("fig3")!, specPreset: "fig3", nspl: [5, 10, 20, 50], seeds: 1, optimizer: .sgd,
-                maxIterations: 4000, finiteSample: .paper)
+                name: name, sweepBase: Spec.preset("fig3")!, specPreset: "fig3", nspl: [5, 10, 20, 50], seeds: 5, optimizer: .sgd,
+                start: .reference, maxIterations: 4000, judgesLayerNormConvergence: true, finiteSample: .paper)
         default: nil
         }
     }
@@ -95,7 +109,9 @@ public struct ReportPlan: Codable, Sendable {
         try c.encode(nspl, forKey: .nspl)
         try c.encode(seeds, forKey: .seeds)
         try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(start, forKey: .start)
         try c.encode(maxIterations, forKey: .maxIterations)
+        try c.encode(judgesLayerNormConvergence, forKey: .judgesLayerNormConvergence)
         try c.encode(finiteSample, forKey: .finiteSample)
         try c.encode(smallInstances, forKey: .smallInstances)
     }
@@ -118,7 +134,10 @@ public struct ReportPlan: Codable, Sendable {
         try self.init(
             name: try c.decode(String.self, forKey: .name), sweepBase: base, specPreset: preset,
             nspl: try c.decode([Int].self, forKey: .nspl), seeds: try c.decode(Int.self, forKey: .seeds),
-            optimizer: try c.decode(Optimizer.self, forKey: .optimizer), maxIterations: try c.decode(Int.self, forKey: .maxIterations),
+            optimizer: try c.decode(Optimizer.self, forKey: .optimizer),
+            start: try c.decodeIfPresent(Start.self, forKey: .start) ?? .reference,
+            maxIterations: try c.decode(Int.self, forKey: .maxIterations),
+            judgesLayerNormConvergence: try c.decodeIfPresent(Bool.self, forKey: .judgesLayerNormConvergence) ?? true,
             finiteSample: try FiniteSamplePlan(
                 nspl: fs.nspl, sets: fs.sets, judgedFrom: fs.judgedFrom, seed: fs.seed, gradientTolerance: fs.gradientTolerance),
             smallInstances: try c.decodeIfPresent(SmallInstanceChoice.self, forKey: .smallInstances) ?? .spec44)

@@ -10,8 +10,9 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Writes DIR/README.md, a report that states for each statement P1 to P6 what was predicted, what was \
             measured, the tolerance and its source, and whether it holds, and for each negative control (the same criterion \
-            outside the statement's hypotheses) that it does not hold, with the tables, JSON and SVG figures beside it, and \
-            DIR/plan.json and DIR/spec.json, the plan and task it ran.
+            outside the statement's hypotheses) that it does not hold; where no principled tolerance exists the check reports \
+            its numbers and judges nothing ("reported, not judged"). DIR/checks.json holds every check; the tables, JSON and \
+            SVG figures are beside it, with DIR/plan.json and DIR/spec.json, the plan and task it ran.
 
             The task is a spec file (SPEC) or a named plan's own task (--preset quick: the quick preset; --preset paper: fig3). \
             What the report sweeps (n_spl values, seeds, optimizer, iteration limits, P6's simulation sizes) is a plan: \
@@ -103,6 +104,8 @@ struct ReportCommand: ParsableCommand {
                 case (.statement, false): "FAILS "
                 case (.control, false): "control, does not hold (as it must) "
                 case (.control, true): "CONTROL HOLDS (it must not) "
+                case (.reported, _): "reported, not judged "
+                case (.statement, nil), (.control, nil): "NOT JUDGED "
                 }
             print("\(verdict) \(c.statement)\n        \(c.measured)")
         }

@@ -7,6 +7,10 @@ public enum Distributions {
 
     /// Standard normal upper tail (gsl_cdf_ugaussian_Q).
     public static func normalUpperTail(_ x: Double) -> Double { gsl_cdf_ugaussian_Q(x) }
+
+    /// The p-quantile of Student's t distribution with `dof` degrees of freedom (gsl_cdf_tdist_Pinv), e.g. 4.303 for
+    /// p = 0.975 and 2 degrees of freedom.
+    public static func studentTQuantile(_ p: Double, dof: Double) -> Double { gsl_cdf_tdist_Pinv(p, dof) }
 }
 
 extension RandomGenerator {

@@ -41,7 +41,7 @@ public enum CollapsePlots {
     @discardableResult
     public static func writeFigures(
         words w: Matrix, classifier u: Matrix, latents: BlockLayout, layout: ConceptLayout,
-        predictedRho rho: [Double]? = nil, into folder: String, prefix: String = "",
+        predictedRho rho: [Double]? = nil, predictedBand band: [Double]? = nil, into folder: String, prefix: String = "",
         titleSuffix: String = ""
     ) throws -> [String] {
         try layout.validate(words: w)
@@ -54,7 +54,10 @@ public enum CollapsePlots {
                     try PCA.ofClassifierBlocks(u, length: latents.length), latents: latents,
                     title: "Classifier blocks (PCA)" + titleSuffix)
             ),
-            ("norm-law.svg", normLaw(norms: try NormLaw.norms(w, layout: layout), predicted: rho, title: "Norm law" + titleSuffix))
+            (
+                "norm-law.svg",
+                normLaw(norms: try NormLaw.norms(w, layout: layout), predicted: rho, band: band, title: "Norm law" + titleSuffix)
+            )
         ]
         return try plots.map { name, plot in
             let path = URL(fileURLWithPath: folder).appendingPathComponent(prefix + name).path
@@ -68,13 +71,22 @@ public enum CollapsePlots {
     }
 
     /// Norm law: ‖w_{α,β}‖ of every word (faint, one colour per concept), their mean per rank (black), and the
-    /// predicted ρ_β (red curve), against the rank β + 1 (log axis by default, as for Zipf frequencies).
+    /// predicted ρ_β (red curve), against the rank β + 1 (log axis by default, as for Zipf frequencies). `band`, when
+    /// given (one half-width per rank), is drawn as a red band ρ_β ± band_β around the prediction (the report draws
+    /// ±2σ_β for the mean over concepts: the prediction's Monte Carlo error and the finite-sample spread of P6).
     /// `norms` is n_c x s_c as returned by ``NormLaw/norms(_:layout:)``.
     public static func normLaw(
-        norms: Matrix, predicted rho: [Double]?, xScale: SVGPlot.Scale = .log,
+        norms: Matrix, predicted rho: [Double]?, band: [Double]? = nil, xScale: SVGPlot.Scale = .log,
         title: String = "Norm law", yLabel: String = "word-vector norm ‖w_αβ‖"
     ) -> SVGPlot {
         var series: [SVGPlot.Series] = []
+        if let rho, let band, band.count == rho.count {
+            series.append(
+                .init(
+                    name: "ρ_β ± 2σ_β (mean over concepts)",
+                    points: rho.enumerated().map { PlotPoint(x: Double($0.offset + 1), y: $0.element, yError: band[$0.offset]) },
+                    style: .band, colour: "#d62728"))
+        }
         for a in 0..<norms.rows {
             series.append(
                 .init(

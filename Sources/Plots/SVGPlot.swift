@@ -14,7 +14,9 @@ public struct PlotPoint: Sendable, Equatable {
 public struct SVGPlot: Sendable {
     public enum Scale: Sendable { case linear, log }
 
-    public enum Style: Sendable { case markers, line, lineAndMarkers }
+    /// `band`: the area between y − yError and y + yError along the points, filled (translucent), e.g. a prediction's
+    /// error band; points without an error are drawn with zero width.
+    public enum Style: Sendable { case markers, line, lineAndMarkers, band }
 
     public struct Series: Sendable {
         public var name: String
@@ -221,6 +223,19 @@ public struct SVGPlot: Sendable {
         for (i, s) in series.enumerated() {
             let c = colours[i]
             let pts = s.points.filter { xa.valid($0.x) && ya.valid($0.y) }
+            if s.style == .band {
+                // Upper edge left to right, lower edge back; a lower value off a log axis is drawn at the bottom.
+                let upper = pts.map { "\(f(xa.pixel($0.x))),\(f(ya.pixel($0.y + max(0, $0.yError ?? 0))))" }
+                let lower = pts.reversed().map { p -> String in
+                    let low = p.y - max(0, p.yError ?? 0)
+                    return "\(f(xa.pixel(p.x))),\(f(ya.valid(low) ? ya.pixel(low) : bottom + 1))"
+                }
+                if pts.count > 1 {
+                    o +=
+                        "<polygon fill=\"\(c)\" fill-opacity=\"\(f(0.25 * s.opacity))\" stroke=\"none\" points=\"\((upper + lower).joined(separator: " "))\"/>\n"
+                }
+                continue
+            }
             if s.style != .markers && pts.count > 1 {
                 let path = pts.map { "\(f(xa.pixel($0.x))),\(f(ya.pixel($0.y)))" }.joined(separator: " ")
                 o +=
@@ -250,11 +265,14 @@ public struct SVGPlot: Sendable {
         for (i, s) in series.enumerated() {
             let ly = top + 10 + Double(i) * 20
             let c = colours[i]
-            if s.style != .markers {
+            if s.style == .band {
+                o +=
+                    "<rect x=\"\(f(lx))\" y=\"\(f(ly - 6))\" width=\"24\" height=\"12\" fill=\"\(c)\" fill-opacity=\"\(f(0.25 * s.opacity))\"/>\n"
+            } else if s.style != .markers {
                 o +=
                     "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 24))\" y2=\"\(f(ly))\" stroke=\"\(c)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
             }
-            if s.style != .line {
+            if s.style != .line && s.style != .band {
                 o += "<circle cx=\"\(f(lx + 12))\" cy=\"\(f(ly))\" r=\"\(f(max(3, s.markerRadius)))\" fill=\"\(c)\"/>\n"
             }
             o += "<text x=\"\(f(lx + 32))\" y=\"\(f(ly + 4))\">\(esc(s.name))</text>\n"

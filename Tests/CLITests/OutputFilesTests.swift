@@ -122,17 +122,40 @@ import Testing
         // checks.json: the documented schema.
         let checks = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("checks.json"))) as? [[String: Any]]
         #expect((checks?.count ?? 0) >= 8)
-        #expect((checks ?? []).filter { ($0["kind"] as? String) == "control" }.count >= 4)
+        func kind(_ k: String) -> [[String: Any]] { (checks ?? []).filter { ($0["kind"] as? String) == k } }
+        #expect(kind("statement").count >= 12)
+        #expect(kind("control").count >= 9)
+        // P5 over seeds, its controls, and what is reported without a verdict.
+        let ids = Set((checks ?? []).compactMap { $0["id"] as? String })
+        for id in [
+            "p5-convergence", "p5-type-ii-directions", "control-p5-interleaved-concepts", "control-p5-type-ii-interleaved-concepts",
+            "p4-layernorm-rotation-invariance", "control-p4-rotation-moving-ones"
+        ] {
+            #expect(ids.contains(id), "no check \(id)")
+        }
+        #expect(
+            Set(kind("reported").compactMap { $0["id"] as? String }) == [
+                "p5-convergence-zipf-ln", "p5-type-ii-norm-law", "p5-criterion-merged-halves"
+            ])
         for c in checks ?? [] {
             for field in ["id", "statement", "kind", "holds", "tolerance", "tolerance_source", "instance", "predicted", "measured"] {
                 #expect(c[field] != nil, "check \(c["id"] ?? "?") lacks \(field)")
             }
-            // Statements hold; negative controls must not.
-            let expected = (c["kind"] as? String) == "statement"
-            #expect(
-                c["holds"] as? Bool == expected,
-                "\(c["id"] ?? "?"): holds = \(c["holds"] ?? "?"), expected \(expected): \(c["measured"] ?? "")")
+            // Statements hold; negative controls must not; reported checks judge nothing (holds: null).
+            switch c["kind"] as? String {
+            case "statement", "control":
+                let expected = (c["kind"] as? String) == "statement"
+                #expect(
+                    c["holds"] as? Bool == expected,
+                    "\(c["id"] ?? "?"): holds = \(c["holds"] ?? "?"), expected \(expected): \(c["measured"] ?? "")")
+            case "reported":
+                #expect(c["holds"] is NSNull, "\(c["id"] ?? "?"): a reported check has holds null")
+            default:
+                Issue.record("\(c["id"] ?? "?"): unknown kind \(c["kind"] ?? "?")")
+            }
         }
+        let readmeText = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readmeText.contains("## Reported, not judged"))
 
         let files = Self.files(under: out)
         #expect(files.count > 20)

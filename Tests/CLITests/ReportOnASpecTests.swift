@@ -3,14 +3,15 @@ import Testing
 
 /// `fcollapse report SPEC --plan FILE` on a task that is none of the presets, its shards, and its plan files.
 @Suite struct ReportOnASpecTests {
-    /// Not a preset: other λ (and λ_W ≠ λ_U), d, s_c, K, L, Zipf μ.
+    /// Not a preset: other λ (and λ_W ≠ λ_U), d, s_c, K, L, Zipf μ. Too large for the exact finite-sample analysis
+    /// (s_c^L > 2e6 word tuples), so the type-II norm law takes the fast rare-word spread, as at paper scale.
     static let spec = """
-        {"name": "my-task", "nc": 3, "nw": 30, "L": 4, "K": 20, "d": 6, "word_freq": "zipf",
+        {"name": "my-task", "nc": 3, "nw": 60, "L": 5, "K": 20, "d": 6, "word_freq": "zipf",
          "weight_decay_W": 0.003, "weight_decay_U": 0.002, "latent": "random", "seed": 3}
         """
     /// A plan small enough for CI: three sizes and three seeds (P5 over seeds), P6 with 3 sets per size.
     static let plan = """
-        {"name": "tiny", "nspl": [5, 20, 80], "seeds": 3, "optimizer": "full-batch", "max_iterations": 500,
+        {"name": "tiny", "nspl": [5, 20, 80], "seeds": 3, "optimizer": "full-batch", "start": "prediction", "max_iterations": 2000,
          "finite_sample": {"nspl": [10, 40], "sets": 3, "judged_from": 40, "seed": 0, "gradient_tolerance": 1e-10}}
         """
 
@@ -36,14 +37,25 @@ import Testing
         let cells = try FileManager.default.contentsOfDirectory(atPath: out + "/convergence/cells").filter { $0.hasSuffix(".json") }
         #expect(cells.count == 3 * 3 * 3)
 
-        // The report then finds every cell done: it trains nothing.
+        // The report then finds every cell done: it trains nothing. Its exit status is 0 when every statement holds and
+        // every control fails, else 1; P5 over 3 seeds at n_spl ≤ 80 on this task may not be established (seeds that stop
+        // near a saddle widen the interval), so only the statements on small instances are required to hold here.
         let r = try CLIRunner.run(["report", spec, "--plan", plan, "--out", out])
-        #expect(r.status == 0, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
+        #expect(r.status == 0 || r.status == 1, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
         #expect(!r.stderr.contains("training (full-batch)"))
 
         // The small instances carry the spec's weight decays and its three most frequent ranks (Zipf: 6/11, 3/11, 2/11).
         let checks = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/checks.json"))) as? [[String: Any]])
+        for c in checks {
+            let id = c["id"] as? String ?? "?"
+            switch c["kind"] as? String {
+            case "control": #expect(c["holds"] as? Bool == false, "control \(id) holds")
+            case "statement" where ["p1", "p2", "p3", "p4", "p6"].contains(where: { id.hasPrefix($0) }):
+                #expect(c["holds"] as? Bool == true, "statement \(id) does not hold: \(c["measured"] ?? "")")
+            default: break
+            }
+        }
         let p1 = try #require(checks.first { $0["id"] as? String == "p1-within-concept-collapse" })
         #expect((p1["instance"] as? String ?? "").contains("λ_W = 0.003, λ_U = 0.002"))
         let p3 = try #require(checks.first { $0["id"] as? String == "p3-type-ii-minimiser" })

@@ -68,6 +68,14 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         #expect(ok)
         #expect(c.counts["polyline"] == 1)  // the predicted curve
         #expect(c.text.contains("predicted ρ_β") && c.text.contains("rank β + 1"))
+        // With the prediction's band: one filled polygon and its legend entry.
+        let banded = CollapsePlots.normLaw(
+            norms: try NormLaw.norms(w, layout: layout), predicted: rho, band: [Double](repeating: 0.05, count: 30)
+        ).render()
+        let (okBand, cBand) = SVGChecker.parse(banded)
+        #expect(okBand)
+        #expect(cBand.counts["polygon"] == 1 && cBand.counts["polyline"] == 1)
+        #expect(cBand.text.contains("ρ_β ± 2σ_β"))
 
         let table = try ConvergenceTable.build(cells: ConvergenceTableTests.cells())
         let conv = Figures.convergence(table: table, metric: .nc1Ratio).render()

@@ -11,10 +11,16 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let checks = try Report(plan: ReportPlan.named("quick")!, folder: dir).theoremChecks()
         let statements = checks.filter { $0.kind == .statement }, controls = checks.filter { $0.kind == .control }
-        #expect(statements.count == 7)
-        #expect(controls.count == 4)
-        for c in statements { #expect(c.holds, "\(c.id): \(c.measured)") }
-        for c in controls { #expect(!c.holds, "control \(c.id) holds: \(c.measured)") }
+        #expect(statements.count == 8)
+        #expect(controls.count == 5)
+        #expect(checks.allSatisfy { $0.kind != .reported })
+        for c in statements { #expect(c.holds == true, "\(c.id): \(c.measured)") }
+        for c in controls { #expect(c.holds == false, "control \(c.id) holds: \(c.measured)") }
+        // P4's rotation symmetry and its control, with their records.
+        for id in ["p4-layernorm-rotation-invariance", "control-p4-rotation-moving-ones"] {
+            let c = try #require(checks.first { $0.id == id })
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + (c.record ?? "none")))
+        }
         for c in checks {
             #expect(!c.tolerance.isEmpty && !c.toleranceSource.isEmpty, "\(c.id) lacks its tolerance or its source")
             #expect(c.id.unicodeScalars.allSatisfy { $0.isASCII }, "\(c.id)")

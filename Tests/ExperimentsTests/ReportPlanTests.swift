@@ -9,7 +9,8 @@ import Testing
             let p = try #require(ReportPlan.named(name))
             let back = try JSONDecoder().decode(ReportPlan.self, from: Data(p.jsonText.utf8))
             #expect(back.nspl == p.nspl && back.seeds == p.seeds && back.optimizer == p.optimizer)
-            #expect(back.maxIterations == p.maxIterations && back.finiteSample == p.finiteSample)
+            #expect(back.maxIterations == p.maxIterations && back.finiteSample == p.finiteSample && back.start == p.start)
+            #expect(back.judgesLayerNormConvergence == p.judgesLayerNormConvergence)
             #expect(back.smallInstances == p.smallInstances && back.specPreset == p.specPreset)
             #expect(back.sweepBase == p.sweepBase)
         }
@@ -61,9 +62,10 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("plan.json").path
-        let good = ReportPlan.named("quick")!.jsonText
+        let quick = ReportPlan.named("quick")!
+        let good = quick.jsonText
         for (edit, field) in [
-            (good.replacingOccurrences(of: "\"seeds\" : 1", with: "\"seeds\" : 0"), "seeds"),
+            (good.replacingOccurrences(of: "\"seeds\" : \(quick.seeds)", with: "\"seeds\" : 0"), "seeds"),
             (good.replacingOccurrences(of: "\"spec\" : \"quick\"", with: "\"spec\" : \"nope\""), "spec"),
             (good.replacingOccurrences(of: "\"optimizer\" : \"full-batch\"", with: "\"optimizer\" : \"adam\""), "optimizer")
         ] {
