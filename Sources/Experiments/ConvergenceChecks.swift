@@ -50,7 +50,8 @@ public enum ConvergenceCriterion {
         public var unjudgeable: String?
     }
 
-    /// Coverage of the interval.
+    /// Coverage of the interval: the conventional two-sided 95%, fixed before any run (the interval itself comes from the
+    /// spread over seeds, ``toleranceSource``).
     public static let level = 0.95
 
     public static func judge(_ points: [Point]) -> Verdict {
@@ -203,6 +204,7 @@ public struct NormLawComparison: Codable, Sendable {
         return ranks.count > 1 ? (ranks.reduce(0) { $0 + ($1.z - m) * ($1.z - m) } / Double(ranks.count - 1)).squareRoot() : 0
     }
     public var largest: Rank? { ranks.max { abs($0.z) < abs($1.z) } }
+    /// How many ranks have |z| ≤ 3: reported, not judged (3σ would be the tolerance only if the type-II family were θ*).
     public var withinThreeSigma: Int { ranks.filter { abs($0.z) <= 3 }.count }
 
     enum CodingKeys: String, CodingKey {

@@ -302,7 +302,10 @@ public final class ConvergenceSweep {
     /// Whether two full-batch minimisations of one training set reached the same minimum. Two stationary points of R̂_n with
     /// values closer than 1e-7 (relative) are taken as one: at ‖∇R̂_n‖ ≤ 1e-7 and a curvature ≥ λ_W = 1e-3 modulo the
     /// symmetry, a point is within ‖∇‖²/λ_min ≤ 1e-11 of its minimum in value, and distinct minima of a non-convex objective
-    /// differ by far more. "agree", or which start ended lower and by how much.
+    /// differ by far more. "agree", or which start ended lower and by how much. Source of the 1e-7: numerical, four orders
+    /// above that value bound; that distinct minima differ by more is an assumption, not a bound (two minima closer than
+    /// 1e-7 would read "agree"), and at λ = 1e-3 near a saddle of R̂_n (SPEC 6) λ_min may not be positive. The label is
+    /// reported in the table (`start_check`), not a judged check.
     public static func startCheck(fromLimit a: Double, fromReference b: Double) -> String {
         let tolerance = 1e-7 * max(abs(a), abs(b), 1e-12)
         if abs(a - b) <= tolerance { return "agree" }

@@ -365,6 +365,8 @@ public struct ConvergenceTable: Codable, Sendable, Equatable {
         var out: [FiniteSampleVerdict] = []
         for regime in regimes {
             let mine = rows.filter { $0.regime == regime }.sorted { $0.nspl < $1.nspl }
+            // At least 3 seeds per size: a standard error with at least 2 degrees of freedom behind each judged point (with 2
+            // it rests on one difference); the count is fixed by the sweep's plan before the run.
             guard mine.count >= 2, mine.allSatisfy({ $0.seeds.count >= 3 }) else { continue }
             for m in metrics where mine.allSatisfy({ $0.predicted[m] != nil && $0.metrics[m] != nil }) {
                 // Only the ratio N_cal/N enters the criterion, and it equals n_spl,cal/n_spl within a regime.

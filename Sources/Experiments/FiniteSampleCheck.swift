@@ -194,6 +194,7 @@ public struct FiniteSampleStudy: Codable, Sendable {
                 x: r.map { log(Double($0.sentences)) }, y: means.map { log(abs($0)) }, weights: weights)
         else { return nil }
         let se = fit.slopeStandardError
+        // 1.96: the normal 97.5% quantile, a 95% interval. The slopes are reported beside the predicted −1, not judged.
         return Slope(slope: fit.slope, se: se, low: fit.slope - 1.96 * se, high: fit.slope + 1.96 * se, sizes: r.map(\.nspl))
     }
 
@@ -289,6 +290,9 @@ public enum FiniteSampleCriterion {
     }
 
     public static func judge(_ points: [Point], calibration cal: Point) -> [Judged] {
+        // Sources: 3 SE, the standard error over independent training sets (a 3σ band); B(N), the expansion's next term,
+        // O(1/N²) by SPEC 6's expansion, sized at the calibration point (its discrepancy plus 2 SE, so that the size is not
+        // set by the calibration's own noise) and scaled by (N_cal/N)². Nothing here is read off the judged sizes.
         let discrepancy = abs(cal.mean - cal.predicted) + 2 * cal.se
         return points.map { p in
             let next = discrepancy * pow(Double(cal.sentences) / Double(p.sentences), 2)

@@ -29,6 +29,8 @@ public enum WordFrequency: Sendable, Equatable, Hashable {
         switch self {
         case .uniform: return true
         case .zipf: return sc == 1
+        // Source: round-off. Equal weights written alike parse to the same double, and weights computed in double differ by
+        // a few ulps (~1e-16 relative); 1e-12 relative covers both, far below any frequency difference a task could mean.
         case .weights(let w): return w.allSatisfy { abs($0 - w[0]) <= 1e-12 * max(abs(w[0]), 1) }
         }
     }
