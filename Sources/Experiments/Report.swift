@@ -218,6 +218,7 @@ public struct Report {
     /// Runs everything, writes `checks.json` and `README.md`, and returns the outcome.
     @discardableResult
     public func run() throws -> Outcome {
+        try validateTask()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try writePlan()
         var out = Outcome()
@@ -299,6 +300,7 @@ public struct Report {
     /// (a Slurm array), then the report itself, which finds those cells done. Returns how many cells this shard has.
     @discardableResult
     public func runSweepShard(_ shard: Int, of count: Int) throws -> Int {
+        try validateTask()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try writePlan()
         let sweep = try convergenceSweep()
@@ -312,6 +314,23 @@ public struct Report {
                 rule: "\(ran.heldElsewhere.count) cell(s) are being trained by another process; rerun this shard when it has finished")
         }
         return sweep.plan.cells(shard: shard, of: count).count
+    }
+
+    /// Refuses, before anything is computed or written, a task that one of the sweep's regimes cannot run (e.g. d < n_c
+    /// with LayerNorm), naming the regime, the field and the rule.
+    public func validateTask() throws {
+        for r in Regime.allCases {
+            do {
+                try r.apply(to: plan.sweepBase).validate()
+            } catch {
+                throw ExperimentError(
+                    field: "spec (regime \(r.settingName))",
+                    rule: "the report sweeps every regime, and this one cannot run on the task: \(error)")
+            }
+        }
+        _ = try SweepPlan(
+            base: plan.sweepBase, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds, optimizer: plan.optimizer,
+            maxIterations: plan.maxIterations)
     }
 
     /// Keeps the plan and the task beside the report (`plan.json`, `spec.json`), so that it can be rerun as it was.

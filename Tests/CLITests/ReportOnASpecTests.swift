@@ -96,6 +96,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
         let unknown = try CLIRunner.run(["report", "--show-plan", "huge"])
         #expect(unknown.status != 0 && unknown.stderr.contains("--show-plan must be one of quick, paper"))
+        // A task that one of the report's regimes cannot run (LayerNorm needs d ≥ n_c) is refused before anything is written.
+        let thin = dir.appendingPathComponent("thin.json").path
+        try #"{"nc": 3, "nw": 30, "L": 3, "K": 10, "d": 2, "latent": "random", "seed": 3}"#.write(
+            toFile: thin, atomically: true, encoding: .utf8)
+        let refused = try CLIRunner.run(["report", thin, "--out", out])
+        #expect(refused.status != 0 && refused.stderr.contains("zipf-ln") && refused.stderr.contains("'d'"), "stderr: \(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
         let shard = try CLIRunner.run(["report", "--shard", "3/2", "--out", out])
         #expect(shard.status != 0 && shard.stderr.contains("--shard must be i/n"))
     }
