@@ -384,7 +384,7 @@ extension Report {
             if p.wordNormsStandardError == nil, notes.isEmpty {
                 notes.append("the prediction has no Monte Carlo standard error (\(p.method)): se_β = 0")
             }
-            let c = try sweep.finiteSample(regime: .typeII, seed: s)
+            let c = try sweep.wordNormSpread(regime: .typeII, seed: s)
             spread.append(c.wordNormSdCoefficient)
             if c.wordNormSdCoefficient == nil {
                 notes.append("seed \(s): no word-norm spread coefficient (\(c.method)): \(c.notes.joined(separator: "; "))")

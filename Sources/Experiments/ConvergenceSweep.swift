@@ -206,6 +206,26 @@ public final class ConvergenceSweep {
         return c
     }
 
+    /// The predicted spread of each rank's word norm (SPEC 6, `word_norm_sd_coefficient`) for (regime, seed): from the
+    /// cached coefficients when `finiteSample(regime:seed:)` has computed them, else by the cheap paths only (the rare-word
+    /// approximation for the type-II family, not the exact analysis of a small instance, which takes minutes per seed),
+    /// cached as `predictions/<regime>-seed<s>-word-norm-spread.json`.
+    public func wordNormSpread(regime: Regime, seed: UInt64) throws -> FiniteSampleCoefficients {
+        let full = "\(folder)/predictions/\(regime.settingName)-seed\(seed)-finite-sample.json"
+        let path = "\(folder)/predictions/\(regime.settingName)-seed\(seed)-word-norm-spread.json"
+        for f in [full, path] {
+            if let data = FileManager.default.contents(atPath: f) {
+                return try JSONDecoder().decode(FiniteSampleCoefficients.self, from: data)
+            }
+        }
+        let p = try prediction(regime: regime, seed: seed)
+        progress?("word-norm spread (P6) for \(regime.settingName), seed \(seed)")
+        let c = try finiteSampleCoefficients(
+            spec: plan.predictionSpec(regime: regime, seed: seed), prediction: p, starts: plan.starts, exactAnalysis: false)
+        try AtomicFile.writeJSON(c, to: path)
+        return c
+    }
+
     /// The predicted means of a cell's metrics (SPEC 6: coefficient / N, N = K·n_spl), where P6 gives them.
     public func predictedMetrics(_ key: ConvergenceCell.Key) throws -> [Metric: Double] {
         let c = try finiteSample(regime: key.regime, seed: key.seed)

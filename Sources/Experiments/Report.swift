@@ -268,7 +268,7 @@ public struct Report {
             var band: [Double]? = nil
             if r == .typeII {
                 let sp = try sweep.prediction(regime: r, seed: 0)
-                let c = try sweep.finiteSample(regime: r, seed: 0)
+                let c = try sweep.wordNormSpread(regime: r, seed: 0)
                 band = NormLawComparison.band(
                     predictionSE: sp.wordNormsStandardError, spreadCoefficient: c.wordNormSdCoefficient,
                     sentences: run.spec.K * key.nspl, concepts: run.spec.nc)

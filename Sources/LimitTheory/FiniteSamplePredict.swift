@@ -14,8 +14,12 @@ public let finiteSampleExactMaxParameters = 3000
 /// - otherwise, uniform μ without LayerNorm for given latent variables: the decoupled blocks at the R_c minimiser of
 ///   `prediction` (which must carry its classifier: ``PredictOptions/includeClassifier``), ``decoupledWithinConcept``;
 /// - otherwise no coefficient (method "unavailable") with a note saying why.
+///
+/// `exactAnalysis: false` skips the exact analysis of small instances (minutes on a mid-sized one: the exact R minimised
+/// from `starts` starts, then H by finite differences), so that only the cheap paths run: for the type-II family, the
+/// rare-word word-norm spread (seconds), where a caller needs nothing else.
 public func finiteSampleCoefficients(
-    spec: Spec, prediction: Prediction, starts: Int = 5,
+    spec: Spec, prediction: Prediction, starts: Int = 5, exactAnalysis: Bool = true,
     progress: (@Sendable (String) -> Void)? = nil
 ) throws -> FiniteSampleCoefficients {
     let tolerance = FiniteSampleOptions().collapseTolerance
@@ -46,7 +50,7 @@ public func finiteSampleCoefficients(
             n <= finiteSampleExactMaxParameters && Double(count) * Double(count) * Double(spec.L) * tuples <= ExactRisk.maxWork
             && tuples <= 2e6
     }
-    if small {
+    if small && exactAnalysis {
         progress?("P6: minimising the exact R (as verify does) from \(starts) start(s)")
         let (risk, sol) = try exactMinimiser(spec: spec, starts: starts)
         let x = try polishMinimiser(risk: risk, theta: sol.x)
