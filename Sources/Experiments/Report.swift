@@ -288,10 +288,7 @@ public struct Report {
 
     /// The report's convergence sweep, in `convergence/` (shards of it can run apart: ``runSweepShard(_:of:)``).
     func convergenceSweep() throws -> ConvergenceSweep {
-        let sweepPlan = try SweepPlan(
-            base: plan.sweepBase, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds,
-            optimizer: plan.optimizer, maxIterations: plan.maxIterations, start: plan.optimizer == .fullBatch ? plan.start : .reference)
-        let sweep = ConvergenceSweep(plan: sweepPlan, folder: folder + "/convergence")
+        let sweep = ConvergenceSweep(plan: try sweepPlan(), folder: folder + "/convergence")
         sweep.progress = { self.progress("  " + $0) }
         return sweep
     }
@@ -328,9 +325,14 @@ public struct Report {
                     rule: "the report sweeps every regime, and this one cannot run on the task: \(error)")
             }
         }
-        _ = try SweepPlan(
+        _ = try sweepPlan()
+    }
+
+    /// The sweep the plan asks for: every regime on the plan's task (validated by ``SweepPlan``'s initialiser).
+    func sweepPlan() throws -> SweepPlan {
+        try SweepPlan(
             base: plan.sweepBase, nspl: plan.nspl, regimes: Regime.allCases, seeds: plan.seeds, optimizer: plan.optimizer,
-            maxIterations: plan.maxIterations)
+            maxIterations: plan.maxIterations, start: plan.optimizer == .fullBatch ? plan.start : .reference)
     }
 
     /// Keeps the plan and the task beside the report (`plan.json`, `spec.json`), so that it can be rerun as it was.

@@ -63,6 +63,14 @@ public enum RotationInvariance {
         for i in 0..<v.count { x[i] -= t * v[i] }
     }
 
+    /// The words of sentence number x (base-n_w digits, position 0 first), x in 0..<n_w^L.
+    static func words(ofSentence x: Int, length L: Int, vocabulary nw: Int) -> [Int] {
+        var words: [Int] = []
+        var r = x
+        for _ in 0..<L { words.append(r % nw); r /= nw }
+        return words
+    }
+
     /// The logits of every sentence (every word tuple of length L over n_w words) for every class, n_w^L x K row-major.
     static func logits(W: Matrix, U: Matrix, L: Int, eps: Double) throws -> [Double] {
         let psi = try LayerNorm.apply(W, epsilon: eps)
@@ -70,9 +78,7 @@ public enum RotationInvariance {
         let count = Int(pow(Double(nw), Double(L)).rounded())
         var out = [Double](repeating: 0, count: count * K)
         for x in 0..<count {
-            var words: [Int] = []
-            var r = x
-            for _ in 0..<L { words.append(r % nw); r /= nw }
+            let words = words(ofSentence: x, length: L, vocabulary: nw)
             for k in 0..<K {
                 var y = 0.0
                 for (l, w) in words.enumerated() {
@@ -140,9 +146,7 @@ public enum RotationInvariance {
         let after = try logits(W: Wr, U: Ur, L: L, eps: eps)
         var maxDiff = 0.0, largestRatio = 0.0, bmin = Double.infinity, bmax = 0.0
         for x in 0..<(before.count / K) {
-            var words: [Int] = []
-            var r = x
-            for _ in 0..<L { words.append(r % nw); r /= nw }
+            let words = words(ofSentence: x, length: L, vocabulary: nw)
             for k in 0..<K {
                 var bound = 0.0
                 for (l, w) in words.enumerated() {
